@@ -1,0 +1,26 @@
+# Shared build settings: warnings for our own code, sanitizers for Debug, ccache when present.
+find_program(SMPPGUARD_CCACHE ccache)
+if(SMPPGUARD_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${SMPPGUARD_CCACHE})
+endif()
+
+if(CMAKE_BUILD_TYPE STREQUAL "Debug" AND SMPPGUARD_SANITIZE AND NOT SMPPGUARD_FUZZ)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# smppguard_warnings(target): -Werror warnings for code we own (never for third-party headers,
+# which are included as SYSTEM by their imported targets).
+function(smppguard_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror)
+endfunction()
+
+# smppguard_library(name SOURCES ... DEPS ...): a static library of ours under src/.
+function(smppguard_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  smppguard_warnings(${name})
+endfunction()
