@@ -98,7 +98,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
 std::optional<Millis> parse_duration(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  if (i == 0 || i > 12) return std::nullopt;
+  // At most 9 digits: 999999999d still fits int64 milliseconds.
+  if (i == 0 || i > 9) return std::nullopt;
   std::int64_t n = 0;
   std::from_chars(s.data(), s.data() + i, n);
   const std::string_view unit = s.substr(i);

@@ -36,6 +36,8 @@ TEST_CASE("durations need a unit") {
   CHECK_FALSE(parse_duration("-5s"));
   CHECK_FALSE(parse_duration("5 s"));
   CHECK_FALSE(parse_duration("1w"));
+  CHECK_FALSE(parse_duration("9999999999d"));  // would overflow int64 milliseconds
+  CHECK(*parse_duration("999999999d") == std::chrono::hours(999999999LL * 24));
   CHECK(format_duration(72h) == "72h");
   CHECK(format_duration(500ms) == "500ms");
   CHECK(format_duration(90s) == "90s");

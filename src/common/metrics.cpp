@@ -1,0 +1,199 @@
+#include "common/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <mutex>
+#include <smppguard/proto/commands.hpp>
+#include <smppguard/proto/status.hpp>
+
+namespace smppguard::metrics {
+namespace {
+
+std::string join_key(const void* family, std::initializer_list<std::string_view> parts) {
+  std::string key;
+  key.reserve(64);
+  key.append(reinterpret_cast<const char*>(&family), sizeof family);
+  for (auto p : parts) {
+    key.append(p);
+    key.push_back('\x1f');
+  }
+  return key;
+}
+
+prometheus::Histogram::BucketBoundaries exponential(double start, double factor, int count) {
+  prometheus::Histogram::BucketBoundaries b;
+  double v = start;
+  for (int i = 0; i < count; ++i, v *= factor) b.push_back(v);
+  return b;
+}
+
+}  // namespace
+
+std::string_view to_string(Side s) { return s == Side::esme ? "esme" : "upstream"; }
+std::string_view to_string(Direction d) { return d == Direction::in ? "in" : "out"; }
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  pdus_ = &prometheus::BuildCounter()
+               .Name("smppguard_pdus_total")
+               .Help("SMPP PDUs by side (esme|upstream), direction, command and command_status.")
+               .Register(r);
+  mt_decisions_ = &prometheus::BuildCounter()
+                       .Name("smppguard_mt_decisions_total")
+                       .Help("MT decisions by program, decision and reason.")
+                       .Register(r);
+  mo_ = &prometheus::BuildCounter()
+             .Name("smppguard_mo_total")
+             .Help("MO messages by program and keyword kind.")
+             .Register(r);
+  consent_changes_ = &prometheus::BuildCounter()
+                          .Name("smppguard_consent_changes_total")
+                          .Help("Consent state changes by program, new state and source.")
+                          .Register(r);
+  proxy_messages_ = &prometheus::BuildCounter()
+                         .Name("smppguard_proxy_messages_total")
+                         .Help("Messages the proxy itself sent, by program and template.")
+                         .Register(r);
+  store_errors_ = &prometheus::BuildCounter()
+                       .Name("smppguard_store_errors_total")
+                       .Help("Consent store errors by operation.")
+                       .Register(r);
+  delivery_dropped_ = &prometheus::BuildCounter()
+                           .Name("smppguard_delivery_dropped_total")
+                           .Help("Queued MOs and receipts given up, by kind and reason.")
+                           .Register(r);
+  receipts_unmatched_ = &prometheus::BuildCounter()
+                             .Name("smppguard_receipts_unmatched_total")
+                             .Help("Delivery receipts whose message id matched no known message.")
+                             .Register(r);
+  binds_ = &prometheus::BuildGauge()
+                .Name("smppguard_binds")
+                .Help("Bound SMPP sessions by side and account or upstream name.")
+                .Register(r);
+  upstream_up_ = &prometheus::BuildGauge()
+                      .Name("smppguard_upstream_up")
+                      .Help("1 when at least one bind of the upstream is up.")
+                      .Register(r);
+  window_ = &prometheus::BuildGauge()
+                 .Name("smppguard_window_in_flight")
+                 .Help("Requests in flight (sent, not yet answered) by side and name.")
+                 .Register(r);
+  queue_depth_ = &prometheus::BuildGauge()
+                      .Name("smppguard_queue_depth")
+                      .Help("Durable queue depth: held MTs, MOs and receipts waiting for an ESME.")
+                      .Register(r);
+  policy_decision_ = &prometheus::BuildHistogram()
+                          .Name("smppguard_policy_decision_seconds")
+                          .Help("Time to decide one MT or MO against the consent store.")
+                          .Register(r)
+                          .Add({}, exponential(1e-6, 2.5, 14));
+  added_latency_ = &prometheus::BuildHistogram()
+                        .Name("smppguard_added_latency_seconds")
+                        .Help("Time a PDU spends inside the proxy, upstream wait excluded.")
+                        .Register(r)
+                        .Add({}, exponential(1e-5, 2.5, 14));
+  for (auto q : {"held_mt", "mo", "receipt"}) queue_depth(q);
+}
+
+template <typename T>
+T& Metrics::cached(prometheus::Family<T>& family, std::string key, const prometheus::Labels& labels) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return *static_cast<T*>(it->second);
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = cache_[std::move(key)];
+  if (slot == nullptr) slot = &family.Add(labels);
+  return *static_cast<T*>(slot);
+}
+
+void Metrics::pdu(Side side, Direction dir, std::uint32_t command_id, std::uint32_t status) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(command_id) << 32) ^
+                            (static_cast<std::uint64_t>(status) << 2) ^
+                            (static_cast<std::uint64_t>(side) << 1) ^ static_cast<std::uint64_t>(dir);
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = pdu_cache_.find(key); it != pdu_cache_.end()) {
+      it->second->Increment();
+      return;
+    }
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = pdu_cache_[key];
+  if (slot == nullptr) {
+    slot = &pdus_->Add({{"side", std::string(to_string(side))},
+                        {"direction", std::string(to_string(dir))},
+                        {"command", std::string(proto::command_name(command_id))},
+                        {"status", std::string(proto::status_name(status))}});
+  }
+  slot->Increment();
+}
+
+void Metrics::mt_decision(std::string_view program, std::string_view decision,
+                          std::string_view reason) {
+  cached(*mt_decisions_, join_key(mt_decisions_, {program, decision, reason}),
+         {{"program", std::string(program)},
+          {"decision", std::string(decision)},
+          {"reason", std::string(reason)}})
+      .Increment();
+}
+
+void Metrics::mo(std::string_view program, std::string_view kind) {
+  cached(*mo_, join_key(mo_, {program, kind}),
+         {{"program", std::string(program)}, {"kind", std::string(kind)}})
+      .Increment();
+}
+
+void Metrics::consent_change(std::string_view program, std::string_view to,
+                             std::string_view source) {
+  cached(*consent_changes_, join_key(consent_changes_, {program, to, source}),
+         {{"program", std::string(program)}, {"to", std::string(to)}, {"source", std::string(source)}})
+      .Increment();
+}
+
+void Metrics::proxy_message(std::string_view program, std::string_view template_name) {
+  cached(*proxy_messages_, join_key(proxy_messages_, {program, template_name}),
+         {{"program", std::string(program)}, {"template", std::string(template_name)}})
+      .Increment();
+}
+
+void Metrics::store_error(std::string_view op) {
+  cached(*store_errors_, join_key(store_errors_, {op}), {{"op", std::string(op)}}).Increment();
+}
+
+void Metrics::delivery_dropped(std::string_view kind, std::string_view reason) {
+  cached(*delivery_dropped_, join_key(delivery_dropped_, {kind, reason}),
+         {{"kind", std::string(kind)}, {"reason", std::string(reason)}})
+      .Increment();
+}
+
+void Metrics::receipt_unmatched(std::string_view upstream) {
+  cached(*receipts_unmatched_, join_key(receipts_unmatched_, {upstream}),
+         {{"upstream", std::string(upstream)}})
+      .Increment();
+}
+
+prometheus::Gauge& Metrics::binds(Side side, std::string_view name) {
+  return cached(*binds_, join_key(binds_, {to_string(side), name}),
+                {{"side", std::string(to_string(side))}, {"name", std::string(name)}});
+}
+
+prometheus::Gauge& Metrics::upstream_up(std::string_view upstream) {
+  return cached(*upstream_up_, join_key(upstream_up_, {upstream}),
+                {{"upstream", std::string(upstream)}});
+}
+
+prometheus::Gauge& Metrics::window_in_flight(Side side, std::string_view name) {
+  return cached(*window_, join_key(window_, {to_string(side), name}),
+                {{"side", std::string(to_string(side))}, {"name", std::string(name)}});
+}
+
+prometheus::Gauge& Metrics::queue_depth(std::string_view queue) {
+  return cached(*queue_depth_, join_key(queue_depth_, {queue}), {{"queue", std::string(queue)}});
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace smppguard::metrics

@@ -1,0 +1,91 @@
+#pragma once
+// Prometheus metrics of SPEC section 8, on prometheus-cpp core. Names and label sets are fixed
+// here and nowhere else. Thread-safe: families are resolved once per label set and cached, so the
+// hot path is a shared-lock map lookup plus an atomic add.
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace smppguard::metrics {
+
+enum class Side : std::uint8_t { esme, upstream };
+enum class Direction : std::uint8_t { in, out };
+
+std::string_view to_string(Side s);
+std::string_view to_string(Direction d);
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  /// smppguard_pdus_total{side,direction,command,status}: every PDU read or written.
+  void pdu(Side side, Direction dir, std::uint32_t command_id, std::uint32_t status);
+  /// smppguard_mt_decisions_total{program,decision,reason}.
+  void mt_decision(std::string_view program, std::string_view decision, std::string_view reason);
+  /// smppguard_mo_total{program,kind}.
+  void mo(std::string_view program, std::string_view kind);
+  /// smppguard_consent_changes_total{program,to,source}.
+  void consent_change(std::string_view program, std::string_view to, std::string_view source);
+  /// smppguard_proxy_messages_total{program,template}.
+  void proxy_message(std::string_view program, std::string_view template_name);
+  /// smppguard_store_errors_total{op}.
+  void store_error(std::string_view op);
+  /// smppguard_delivery_dropped_total{kind,reason}: queued MOs/receipts given up (expired, tries).
+  void delivery_dropped(std::string_view kind, std::string_view reason);
+  /// smppguard_receipts_unmatched_total{upstream}: receipts whose id maps to no known message.
+  void receipt_unmatched(std::string_view upstream);
+
+  /// smppguard_binds{side,name}: bound sessions per account (esme) or upstream.
+  prometheus::Gauge& binds(Side side, std::string_view name);
+  /// smppguard_upstream_up{upstream}: 1 when at least one bind of the upstream is up.
+  prometheus::Gauge& upstream_up(std::string_view upstream);
+  /// smppguard_window_in_flight{side,name}.
+  prometheus::Gauge& window_in_flight(Side side, std::string_view name);
+  /// smppguard_queue_depth{queue="held_mt|mo|receipt"}.
+  prometheus::Gauge& queue_depth(std::string_view queue);
+
+  /// smppguard_policy_decision_seconds and smppguard_added_latency_seconds.
+  prometheus::Histogram& policy_decision_seconds() { return *policy_decision_; }
+  prometheus::Histogram& added_latency_seconds() { return *added_latency_; }
+
+  /// The Prometheus text exposition format of every metric.
+  std::string serialize() const;
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  template <typename T>
+  T& cached(prometheus::Family<T>& family, std::string key, const prometheus::Labels& labels);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* pdus_;
+  prometheus::Family<prometheus::Counter>* mt_decisions_;
+  prometheus::Family<prometheus::Counter>* mo_;
+  prometheus::Family<prometheus::Counter>* consent_changes_;
+  prometheus::Family<prometheus::Counter>* proxy_messages_;
+  prometheus::Family<prometheus::Counter>* store_errors_;
+  prometheus::Family<prometheus::Counter>* delivery_dropped_;
+  prometheus::Family<prometheus::Counter>* receipts_unmatched_;
+  prometheus::Family<prometheus::Gauge>* binds_;
+  prometheus::Family<prometheus::Gauge>* upstream_up_;
+  prometheus::Family<prometheus::Gauge>* window_;
+  prometheus::Family<prometheus::Gauge>* queue_depth_;
+  prometheus::Histogram* policy_decision_;
+  prometheus::Histogram* added_latency_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::uint64_t, prometheus::Counter*> pdu_cache_;
+  std::unordered_map<std::string, void*> cache_;
+};
+
+}  // namespace smppguard::metrics
