@@ -1,0 +1,177 @@
+#pragma once
+// The RocksDB implementation of Store. Internal to src/store (testing.cpp reaches into it).
+//
+// Flow:
+//   open     — create the directory, open every family of the schema (read-only: OpenForReadOnly,
+//              no lock, the WAL replayed in memory), check the schema version, bump and sync the
+//              boot counter, load the audit head and seq counters from meta, count queued and
+//              held items, start the writer thread.
+//   reads    — any thread, under a shared lock that only close() takes exclusively.
+//   submit   — pushes (mutation, sync, completion) on a bounded queue.
+//   writer   — takes up to kMaxGroup queued items, runs each mutation against a BatchImpl (its own
+//              staging over the group's overlay over the DB), keeps the staging of those that
+//              returned and drops that of those that threw, writes the group's overlay as one
+//              WriteBatch (sync when asked), then runs the completions. A failed write rolls the
+//              chain back, fails the group with io_error and marks the store unhealthy; the next
+//              group first calls DB::Resume(), or reopens the DB when RocksDB calls the error
+//              fatal (recover()).
+//   close    — stop accepting, let the writer drain the queue, join it, close RocksDB.
+#include <rocksdb/db.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "store/schema.hpp"
+#include "store/store.hpp"
+
+namespace smppguard::store::detail {
+
+/// Changes staged over the DB, per family: a value to put, or nullopt for a delete.
+using Overlay =
+    std::array<std::map<std::string, std::optional<std::string>, std::less<>>, kCfCount>;
+
+/// Writer-thread counters that mutations advance; saved before each mutation and each group so
+/// a failure can roll them back.
+struct ChainState {
+  std::uint64_t audit_seq = 0;
+  std::string audit_hash;
+  std::uint64_t queue_seq = 0;
+  std::uint64_t held_seq = 0;
+};
+
+/// Changes to the in-memory item counters made by a mutation or a group.
+struct CounterDelta {
+  std::int64_t mo = 0;
+  std::int64_t receipt = 0;
+  std::int64_t held = 0;
+  void add(const CounterDelta& o) {
+    mo += o.mo;
+    receipt += o.receipt;
+    held += o.held;
+  }
+};
+
+class StoreImpl final : public Store {
+ public:
+  /// Opens the DB; throws std::runtime_error with "store: cannot open <path>: <reason>".
+  StoreImpl(const StoreOptions& options, const Clock& clock);
+  ~StoreImpl() override;
+
+  std::error_code get_consent_pair(std::string_view program, std::string_view tenant,
+                                   std::string_view msisdn, ConsentPair& out) const override;
+  Result<std::optional<ConsentRecord>> get_consent(std::string_view program,
+                                                   std::string_view msisdn) const override;
+  Result<std::optional<MessageRoute>> find_route_by_proxy_id(
+      std::string_view proxy_id) const override;
+  Result<std::optional<MessageRoute>> find_route_by_upstream_id(
+      std::string_view upstream, std::string_view upstream_key) const override;
+  Result<std::vector<DeliveryItem>> deliveries(std::string_view target, std::uint64_t after_seq,
+                                               std::size_t limit) const override;
+  Result<std::vector<std::string>> delivery_targets() const override;
+  Result<std::vector<HeldMessage>> held_due(std::int64_t now_ms, std::size_t limit) const override;
+  Result<std::vector<HeldMessage>> held_for(std::string_view program,
+                                            std::string_view msisdn) const override;
+  Result<std::size_t> sent_since(std::string_view program, std::string_view msisdn,
+                                 std::int64_t since_ms) const override;
+  Result<std::vector<AuditEntry>> audit(const AuditQuery& query) const override;
+  Result<std::vector<ConsentRow>> consents(std::string_view program,
+                                           std::optional<ConsentState> state,
+                                           std::string_view cursor,
+                                           std::size_t limit) const override;
+  AuditVerifyReport verify_audit() const override;
+
+  void submit(Mutation mutation, bool sync, Completion done) override;
+  std::string next_message_id() override;
+  std::uint64_t queued_deliveries(DeliveryKind kind) const override;
+  std::uint64_t held_messages() const override;
+  bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
+  StoreStats stats() const override;
+  void close() override;
+
+  // ---- for BatchImpl (writer thread) and testing.cpp --------------------------------------
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const {
+    return handles_[static_cast<std::size_t>(cf)];
+  }
+  std::shared_mutex& db_mutex() const { return db_mutex_; }
+  const StoreOptions& options() const { return options_; }
+  std::int64_t now_ms() const { return to_unix_ms(clock_.now()); }
+  /// Point read into `value`; false with ec clear when absent.
+  bool get_raw(Cf cf, std::string_view key, rocksdb::PinnableSlice& value,
+               std::error_code& ec) const;
+
+ private:
+  struct Pending {
+    Mutation mutation;
+    bool sync = false;
+    Completion done;
+  };
+  static constexpr std::size_t kMaxGroup = 1024;
+
+  rocksdb::Status open_rocksdb();
+  void close_rocksdb();
+  /// After a fatal RocksDB error (Resume cannot clear it): close and open again, reload the
+  /// chain state and counters. Writer thread; blocks readers meanwhile.
+  rocksdb::Status reopen();
+  void load_boot();
+  rocksdb::Status load_chain();
+  rocksdb::Status read_meta(std::string_view key, std::string& out) const;
+  /// Before a fatal error: Resume(). At fatal: reopen, once a probe write succeeds (at most once
+  /// a second). True when writes may be tried again. Writer thread.
+  bool recover();
+  rocksdb::IOStatus probe_write() const;
+  /// The error for reads while db_ is null: closed, or io_error during a failed reopen.
+  std::error_code unavailable() const;
+  void writer_loop();
+  void run_group(std::vector<Pending>& group);
+  void note_write_failure(const rocksdb::Status& s);
+  void finish(std::vector<Pending>& group, const std::vector<std::error_code>& results);
+  Result<std::optional<MessageRoute>> read_route(std::string_view proxy_id) const;
+
+  StoreOptions options_;
+  const Clock& clock_;
+  SharedResources shared_;  // declared before db_: must outlive it
+  mutable std::shared_mutex db_mutex_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, kCfCount> handles_{};
+  std::vector<rocksdb::ColumnFamilyHandle*> other_handles_;  // "default" and unknown families
+  bool closed_ = false;                                      // guarded by db_mutex_
+
+  std::mutex close_mutex_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;  // guarded by queue_mutex_
+  std::thread writer_;
+  std::thread::id writer_id_;
+
+  // Writer thread only.
+  ChainState chain_;
+  bool need_resume_ = false;
+  std::chrono::steady_clock::time_point next_reopen_{};
+  bool unsynced_writes_ = false;
+
+  std::string id_prefix_;  // "<node>-<boot>-", fixed after open
+  std::atomic<std::uint64_t> id_counter_{0};
+
+  std::atomic<bool> healthy_{true};
+  std::atomic<std::int64_t> queued_mo_{0};
+  std::atomic<std::int64_t> queued_receipt_{0};
+  std::atomic<std::int64_t> held_count_{0};
+  std::atomic<std::uint64_t> groups_written_{0};
+  std::atomic<std::uint64_t> synced_writes_{0};
+  std::atomic<std::uint64_t> mutations_committed_{0};
+  std::atomic<std::uint64_t> mutations_failed_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+};
+
+}  // namespace smppguard::store::detail

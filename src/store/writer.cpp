@@ -1,0 +1,497 @@
+// The writer thread: group commit of mutations, and the Batch they run against.
+#include <rocksdb/file_system.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/log.hpp"
+#include "store/audit_chain.hpp"
+#include "store/codec.hpp"
+#include "store/store_impl.hpp"
+
+namespace smppguard::store::detail {
+namespace {
+
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+void require_component(std::string_view s, const char* what) {
+  if (!valid_component(s)) throw std::invalid_argument(std::string("store: NUL in ") + what);
+}
+
+/// Flow: created for one mutation; reads look in its own staging, then in what earlier
+/// mutations of the group staged, then in the DB; writes go to its staging only. The writer
+/// merges the staging into the group when the mutation returns, and drops it when it throws.
+/// Writer thread only.
+class BatchImpl final : public Batch {
+ public:
+  BatchImpl(StoreImpl& store, const Overlay& group, ChainState& chain)
+      : store_(store), group_(group), chain_(chain), now_ms_(store.now_ms()) {}
+
+  Overlay& staged() { return staged_; }
+  const CounterDelta& delta() const { return delta_; }
+
+  std::int64_t now_ms() const override { return now_ms_; }
+
+  Result<std::optional<ConsentRecord>> get_consent(std::string_view program,
+                                                   std::string_view msisdn) override {
+    return read_consent(kConsentProgramTag, program, msisdn);
+  }
+  Result<std::optional<ConsentRecord>> get_tenant_consent(std::string_view tenant,
+                                                          std::string_view msisdn) override {
+    return read_consent(kConsentTenantTag, tenant, msisdn);
+  }
+  void put_consent(std::string_view program, std::string_view msisdn,
+                   const ConsentRecord& record) override {
+    write_consent(kConsentProgramTag, program, msisdn, record);
+  }
+  void put_tenant_consent(std::string_view tenant, std::string_view msisdn,
+                          const ConsentRecord& record) override {
+    write_consent(kConsentTenantTag, tenant, msisdn, record);
+  }
+
+  std::uint64_t append_audit(AuditEntry entry) override {
+    require_component(entry.msisdn, "audit msisdn");
+    entry.seq = chain_.audit_seq + 1;
+    entry.prev_hash = chain_.audit_hash;
+    if (entry.time_ms == 0) entry.time_ms = now_ms_;
+    entry.hash = audit_hash(entry);
+    std::string value;
+    encode(entry, value);
+    put(Cf::audit, audit_key(entry.seq), std::move(value));
+    if (!entry.msisdn.empty())
+      put(Cf::audit_by_msisdn, audit_msisdn_key(entry.msisdn, entry.seq), "");
+    std::string head;
+    encode_audit_head(entry.seq, entry.hash, head);
+    put(Cf::meta, std::string(kMetaAuditHead), std::move(head));
+    chain_.audit_seq = entry.seq;
+    chain_.audit_hash = std::move(entry.hash);
+    return entry.seq;
+  }
+
+  std::uint64_t enqueue_delivery(DeliveryItem item) override {
+    require_component(item.target, "delivery target");
+    check_kind(item.kind);
+    item.seq = ++chain_.queue_seq;
+    if (item.created_at_ms == 0) item.created_at_ms = now_ms_;
+    std::string value;
+    encode(item, value);
+    put(Cf::queue, queue_key(item.target, item.seq), std::move(value));
+    put_counter(kMetaQueueSeq, chain_.queue_seq);
+    count(item.kind, +1);
+    return item.seq;
+  }
+
+  void remove_delivery(std::string_view target, std::uint64_t seq) override {
+    require_component(target, "delivery target");
+    auto key = queue_key(target, seq);
+    auto old = must_read(Cf::queue, key);
+    if (!old) return;
+    DeliveryItem item;
+    if (decode(*old, item)) count(item.kind, -1);
+    del(Cf::queue, std::move(key));
+  }
+
+  void update_delivery(const DeliveryItem& item) override {
+    require_component(item.target, "delivery target");
+    check_kind(item.kind);
+    auto key = queue_key(item.target, item.seq);
+    auto old = must_read(Cf::queue, key);
+    if (!old) return;  // delivered and removed meanwhile: do not resurrect it
+    DeliveryItem previous;
+    if (decode(*old, previous)) count(previous.kind, -1);
+    count(item.kind, +1);
+    std::string value;
+    encode(item, value);
+    put(Cf::queue, std::move(key), std::move(value));
+  }
+
+  std::uint64_t hold_message(HeldMessage m) override {
+    require_component(m.program, "program");
+    require_component(m.msisdn, "msisdn");
+    if (m.reason != HoldReason::pending_consent && m.reason != HoldReason::quiet_hours) {
+      throw std::invalid_argument("store: bad hold reason");
+    }
+    m.seq = ++chain_.held_seq;
+    if (m.held_at_ms == 0) m.held_at_ms = now_ms_;
+    auto key = held_key(m.program, m.msisdn, m.seq);
+    put(Cf::held_by_time, held_time_key(held_due_ms(m), m.seq), key);
+    std::string value;
+    encode(m, value);
+    put(Cf::held, std::move(key), std::move(value));
+    put_counter(kMetaHeldSeq, chain_.held_seq);
+    delta_.held += 1;
+    return m.seq;
+  }
+
+  Result<std::vector<HeldMessage>> held_for(std::string_view program,
+                                            std::string_view msisdn) override {
+    if (!valid_component(program) || !valid_component(msisdn)) return StoreErrc::invalid_argument;
+    std::map<std::string, std::string, std::less<>> rows;
+    if (auto ec = scan(Cf::held, held_prefix(program, msisdn), rows)) return ec;
+    std::vector<HeldMessage> out;
+    out.reserve(rows.size());
+    for (const auto& [key, value] : rows) {
+      HeldMessage m;
+      if (!decode(value, m)) return StoreErrc::corruption;
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  void remove_held(const HeldMessage& message) override {
+    require_component(message.program, "program");
+    require_component(message.msisdn, "msisdn");
+    auto key = held_key(message.program, message.msisdn, message.seq);
+    auto old = must_read(Cf::held, key);
+    if (!old) return;
+    HeldMessage stored;
+    const HeldMessage& indexed = decode(*old, stored) ? stored : message;
+    del(Cf::held_by_time, held_time_key(held_due_ms(indexed), message.seq));
+    del(Cf::held, std::move(key));
+    delta_.held -= 1;
+  }
+
+  void put_message_route(const MessageRoute& route) override {
+    require_component(route.upstream, "upstream");
+    MessageRoute r = route;
+    if (r.created_at_ms == 0) r.created_at_ms = now_ms_;
+    if (r.expires_at_ms == 0) {
+      r.expires_at_ms = r.created_at_ms + store_.options().message_map_ttl.count();
+    }
+    std::string value;
+    encode(r, value);
+    put(Cf::idmap, route_proxy_key(r.proxy_id), std::move(value));
+    if (!r.upstream_key.empty()) {
+      encode_route_ref(r.expires_at_ms, r.proxy_id, value);
+      put(Cf::idmap, route_upstream_key(r.upstream, r.upstream_key), std::move(value));
+    }
+  }
+
+  void record_sent(std::string_view program, std::string_view msisdn, std::int64_t at_ms,
+                   std::size_t keep_last) override {
+    require_component(program, "program");
+    auto key = freq_key(program, msisdn);
+    std::vector<std::int64_t> times;
+    if (auto old = must_read(Cf::freq, key); old && !decode_sent_times(*old, times)) {
+      times.clear();  // a corrupt history only loosens the cap; it must not block sending
+    }
+    times.insert(std::upper_bound(times.begin(), times.end(), at_ms), at_ms);
+    if (times.size() > keep_last) {
+      times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(keep_last));
+    }
+    if (times.empty()) {
+      del(Cf::freq, std::move(key));
+      return;
+    }
+    std::string value;
+    encode_sent_times(times, value);
+    put(Cf::freq, std::move(key), std::move(value));
+  }
+
+ private:
+  /// The value of `key` as the group sees it so far; nullopt when absent.
+  Result<std::optional<std::string>> read(Cf cf, std::string_view key) {
+    const auto i = static_cast<std::size_t>(cf);
+    if (auto it = staged_[i].find(key); it != staged_[i].end()) return it->second;
+    if (auto it = group_[i].find(key); it != group_[i].end()) return it->second;
+    std::error_code ec;
+    if (!store_.get_raw(cf, key, pinned_, ec)) {
+      if (ec) return ec;
+      return std::optional<std::string>{};
+    }
+    return std::optional<std::string>(view(pinned_));
+  }
+
+  /// For void methods, which cannot report a read error: the mutation fails instead.
+  std::optional<std::string> must_read(Cf cf, std::string_view key) {
+    auto r = read(cf, key);
+    if (!r) throw std::system_error(r.error(), "store: read in mutation");
+    return std::move(*r);
+  }
+
+  /// Every key starting with `prefix`, as the group sees it.
+  std::error_code scan(Cf cf, const std::string& prefix,
+                       std::map<std::string, std::string, std::less<>>& rows) {
+    const auto i = static_cast<std::size_t>(cf);
+    const std::string end = prefix_end(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.handle(cf)));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      rows.emplace(std::string(view(it->key())), std::string(view(it->value())));
+    }
+    if (!it->status().ok()) return StoreErrc::io_error;
+    for (const Overlay* layer : {&group_, static_cast<const Overlay*>(&staged_)}) {
+      const auto& map = (*layer)[i];
+      for (auto o = map.lower_bound(prefix); o != map.end() && o->first.starts_with(prefix); ++o) {
+        if (o->second) {
+          rows.insert_or_assign(o->first, *o->second);
+        } else {
+          rows.erase(o->first);
+        }
+      }
+    }
+    return {};
+  }
+
+  Result<std::optional<ConsentRecord>> read_consent(char tag, std::string_view owner,
+                                                    std::string_view msisdn) {
+    if (!valid_component(owner) || !valid_component(msisdn)) return StoreErrc::invalid_argument;
+    consent_key(key_, tag, owner, msisdn);
+    auto raw = read(Cf::consent, key_);
+    if (!raw) return raw.error();
+    if (!*raw) return std::optional<ConsentRecord>{};
+    ConsentRecord record;
+    if (!decode(**raw, record)) return StoreErrc::corruption;
+    return std::optional<ConsentRecord>(std::move(record));
+  }
+
+  void write_consent(char tag, std::string_view owner, std::string_view msisdn,
+                     const ConsentRecord& record) {
+    require_component(owner, "program");
+    require_component(msisdn, "msisdn");
+    std::string key;
+    consent_key(key, tag, owner, msisdn);
+    std::string value;
+    encode(record, value);
+    put(Cf::consent, std::move(key), std::move(value));
+  }
+
+  void put_counter(std::string_view name, std::uint64_t v) {
+    std::string value;
+    append_be64(value, v);
+    put(Cf::meta, std::string(name), std::move(value));
+  }
+
+  static void check_kind(DeliveryKind kind) {
+    if (kind != DeliveryKind::mo && kind != DeliveryKind::receipt) {
+      throw std::invalid_argument("store: bad delivery kind");
+    }
+  }
+  void count(DeliveryKind kind, std::int64_t n) {
+    (kind == DeliveryKind::mo ? delta_.mo : delta_.receipt) += n;
+  }
+
+  void put(Cf cf, std::string key, std::string value) {
+    staged_[static_cast<std::size_t>(cf)].insert_or_assign(std::move(key), std::move(value));
+  }
+  void del(Cf cf, std::string key) {
+    staged_[static_cast<std::size_t>(cf)].insert_or_assign(std::move(key), std::nullopt);
+  }
+
+  StoreImpl& store_;
+  const Overlay& group_;
+  ChainState& chain_;
+  std::int64_t now_ms_;
+  Overlay staged_;
+  CounterDelta delta_;
+  rocksdb::PinnableSlice pinned_;
+  std::string key_;
+};
+
+void merge_into(Overlay& group, Overlay& staged) {
+  for (std::size_t i = 0; i < kCfCount; ++i) {
+    if (group[i].empty()) {
+      group[i].swap(staged[i]);
+      continue;
+    }
+    for (auto& [key, value] : staged[i]) group[i].insert_or_assign(key, std::move(value));
+  }
+}
+
+}  // namespace
+
+void StoreImpl::submit(Mutation mutation, bool sync, Completion done) {
+  std::error_code refused;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (options_.read_only) {
+      refused = StoreErrc::read_only;
+    } else if (stopping_) {
+      refused = StoreErrc::closed;
+    } else if (queue_.size() >= options_.max_pending_mutations) {
+      refused = StoreErrc::busy;
+    } else {
+      queue_.push_back(Pending{std::move(mutation), sync, std::move(done)});
+    }
+  }
+  if (refused) {
+    if (done) done(refused);
+    return;
+  }
+  queue_cv_.notify_one();
+}
+
+void StoreImpl::writer_loop() {
+  std::vector<Pending> group;
+  group.reserve(kMaxGroup);
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      const std::size_t n = std::min(queue_.size(), kMaxGroup);
+      for (std::size_t i = 0; i < n; ++i) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_group(group);
+    group.clear();
+  }
+}
+
+void StoreImpl::run_group(std::vector<Pending>& group) {
+  std::vector<std::error_code> results(group.size());
+  if (need_resume_ && !recover()) {
+    std::fill(results.begin(), results.end(), make_error_code(StoreErrc::io_error));
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    finish(group, results);
+    return;
+  }
+
+  const ChainState group_start = chain_;
+  Overlay overlay;
+  CounterDelta group_delta;
+  bool want_sync = false;
+  std::uint64_t committed = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    auto& p = group[i];
+    if (!p.mutation) {
+      want_sync = want_sync || p.sync;
+      continue;
+    }
+    const ChainState before = chain_;
+    BatchImpl batch(*this, overlay, chain_);
+    try {
+      p.mutation(batch);
+    } catch (const std::exception& e) {
+      chain_ = before;
+      results[i] = StoreErrc::mutation_failed;
+      SG_LOG(warn, "store_mutation_failed").kv("reason", e.what());
+      continue;
+    } catch (...) {
+      chain_ = before;
+      results[i] = StoreErrc::mutation_failed;
+      SG_LOG(warn, "store_mutation_failed").kv("reason", "non-standard exception");
+      continue;
+    }
+    merge_into(overlay, batch.staged());
+    group_delta.add(batch.delta());
+    want_sync = want_sync || p.sync;
+    ++committed;
+  }
+  const auto failed = static_cast<std::uint64_t>(
+      std::count(results.begin(), results.end(), make_error_code(StoreErrc::mutation_failed)));
+  mutations_failed_.fetch_add(failed, std::memory_order_relaxed);
+
+  rocksdb::WriteBatch wb;
+  for (std::size_t i = 0; i < kCfCount; ++i) {
+    auto* cf = handles_[i];
+    for (const auto& [key, value] : overlay[i]) {
+      if (value) {
+        wb.Put(cf, key, *value);
+      } else {
+        wb.Delete(cf, key);
+      }
+    }
+  }
+  const bool sync = options_.sync && want_sync;
+  rocksdb::Status s;
+  if (wb.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    s = db_->Write(wo, &wb);
+    if (s.ok()) {
+      groups_written_.fetch_add(1, std::memory_order_relaxed);
+      if (sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
+      unsynced_writes_ = !sync;
+    }
+  } else if (sync && unsynced_writes_) {
+    // Nothing new to write, but a caller relies on earlier unsynced writes being durable.
+    s = db_->SyncWAL();
+    if (s.ok()) unsynced_writes_ = false;
+  }
+
+  if (!s.ok()) {
+    chain_ = group_start;
+    for (auto& r : results) {
+      if (!r) r = StoreErrc::io_error;
+    }
+    note_write_failure(s);
+  } else {
+    mutations_committed_.fetch_add(committed, std::memory_order_relaxed);
+    queued_mo_.fetch_add(group_delta.mo, std::memory_order_relaxed);
+    queued_receipt_.fetch_add(group_delta.receipt, std::memory_order_relaxed);
+    held_count_.fetch_add(group_delta.held, std::memory_order_relaxed);
+    if (wb.Count() > 0 && !healthy_.exchange(true, std::memory_order_relaxed)) {
+      SG_LOG(info, "store_recovered").kv("path", options_.path);
+    }
+  }
+  finish(group, results);
+}
+
+void StoreImpl::note_write_failure(const rocksdb::Status& s) {
+  write_errors_.fetch_add(1, std::memory_order_relaxed);
+  need_resume_ = true;
+  if (healthy_.exchange(false, std::memory_order_relaxed)) {
+    SG_LOG(error, "store_write_failed").kv("path", options_.path).kv("reason", s.ToString());
+  }
+}
+
+rocksdb::IOStatus StoreImpl::probe_write() const {
+  rocksdb::Env* env = shared_.env ? shared_.env.get() : rocksdb::Env::Default();
+  const auto& fs = env->GetFileSystem();
+  const std::string name = options_.path + "/WRITE_PROBE";
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  const rocksdb::IOOptions io;
+  auto s = fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr);
+  if (s.ok()) s = file->Append("probe", io, nullptr);
+  if (s.ok()) s = file->Sync(io, nullptr);
+  if (file) file->Close(io, nullptr).PermitUncheckedError();
+  fs->DeleteFile(name, io, nullptr).PermitUncheckedError();
+  return s;
+}
+
+bool StoreImpl::recover() {
+  if (db_) {
+    const auto s = db_->Resume();
+    if (s.ok()) {
+      need_resume_ = false;
+      return true;
+    }
+    // Busy: RocksDB is recovering by itself (after ENOSPC it waits for free space). Below
+    // fatal, a later Resume may still succeed; at fatal only a reopen clears the error.
+    if (s.severity() < rocksdb::Status::Severity::kFatalError) return false;
+  }
+  // Reopening closes a DB that still serves reads: only try once a probe write gets through.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_reopen_) return false;
+  next_reopen_ = now + std::chrono::seconds(1);
+  if (!probe_write().ok()) return false;
+  const auto s = reopen();
+  if (!s.ok()) {
+    SG_LOG(warn, "store_reopen_failed").kv("path", options_.path).kv("reason", s.ToString());
+    return false;
+  }
+  SG_LOG(warn, "store_reopened").kv("path", options_.path).kv("audit_head", chain_.audit_seq);
+  need_resume_ = false;
+  return true;
+}
+
+void StoreImpl::finish(std::vector<Pending>& group, const std::vector<std::error_code>& results) {
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!group[i].done) continue;
+    try {
+      group[i].done(results[i]);
+    } catch (const std::exception& e) {
+      SG_LOG(error, "store_completion_threw").kv("reason", e.what());
+    } catch (...) {
+      SG_LOG(error, "store_completion_threw").kv("reason", "non-standard exception");
+    }
+  }
+}
+
+}  // namespace smppguard::store::detail
