@@ -1,0 +1,21 @@
+#pragma once
+// The commands of the smppguard CLI; src/main.cpp parses arguments and calls one of these.
+// Each returns the process exit code.
+#include <map>
+#include <string>
+
+namespace smppguard::app {
+
+/// `smppguard run --config FILE [--ports-file FILE]`: the daemon.
+int run_daemon(const std::string& config_path, const std::string& ports_file);
+/// `smppguard check-config --config FILE`: 0 when valid, 2 with line-numbered errors on stderr.
+int check_config(const std::string& config_path);
+/// `smppguard audit verify --store DIR`: 0 when the audit chain is whole, 1 when broken.
+int audit_verify(const std::string& store_path);
+/// `smppguard smsc-sim [--smpp HOST:PORT] [--http HOST:PORT] [--ports-file FILE] ...`: the carrier
+/// simulator until SIGTERM/SIGINT. `flags` are the parsed "--name value" pairs; 64 on a bad flag.
+int smsc_sim(const std::map<std::string, std::string>& flags);
+/// `smppguard demo [--dir DIR]`: the proxy and the simulator together (app/demo.hpp).
+int demo(const std::map<std::string, std::string>& flags);
+
+}  // namespace smppguard::app

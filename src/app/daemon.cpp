@@ -1,0 +1,230 @@
+#include "app/daemon.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "app/sd_notify.hpp"
+#include "common/log.hpp"
+#include "session/esme_session.hpp"
+
+namespace smppguard::app {
+
+namespace asio = boost::asio;
+
+Daemon::Daemon(config::Config config, DaemonOptions options, ChainFactory chains)
+    : initial_(std::move(config)),
+      options_(std::move(options)),
+      chains_(std::move(chains)),
+      signals_(io_) {}
+
+Daemon::~Daemon() {
+  if (store_) store_->close();
+}
+
+void Daemon::start() {
+  log::set_level(initial_.log.level);
+  std::error_code ec;
+  std::filesystem::create_directories(initial_.store.path, ec);
+  store::StoreOptions so;
+  so.path = initial_.store.path;
+  so.node_id = initial_.node_id;
+  so.sync = initial_.store.sync;
+  so.message_map_ttl = initial_.store.message_map_ttl;
+  store_ = store::Store::open(so, SystemClock::instance());
+
+  auto cfg = std::make_shared<const config::Config>(initial_);
+  runtime_ = std::make_unique<session::RuntimeHolder>(
+      std::make_shared<const session::Runtime>(session::Runtime{cfg, nullptr}));
+  services_ = std::make_unique<session::Services>(session::Services{
+      io_, *store_, metrics_, *runtime_, registry_, upstreams_, delivery_, bind_guard_, throttles_,
+      blocking_, SystemClock::instance(), stopping_});
+  delivery_.init(*services_);
+  consent_ = std::make_unique<session::ConsentServices>(*services_);
+  runtime_->store(std::make_shared<const session::Runtime>(session::Runtime{cfg, make_chain(cfg)}));
+
+  registry_.on_receiver_bound([this](const std::string& target) { delivery_.notify(target); });
+  intake_ = std::make_unique<session::Intake>(*services_);
+  for (const auto& up : cfg->upstreams) {
+    upstreams_.add(std::make_unique<session::UpstreamPool>(*services_, *intake_, up));
+  }
+  listener_ = std::make_unique<session::EsmeListener>(*services_, cfg->listen.smpp);
+  http_ = std::make_unique<admin::HttpServer>(
+      io_, cfg->listen.http,
+      [this](admin::HttpRequest& r) -> asio::awaitable<admin::HttpResponse> {
+        co_return co_await handle_http(r);
+      });
+
+  metrics_.queue_depth("mo").Set(static_cast<double>(store_->queued_deliveries(store::DeliveryKind::mo)));
+  metrics_.queue_depth("receipt")
+      .Set(static_cast<double>(store_->queued_deliveries(store::DeliveryKind::receipt)));
+  metrics_.queue_depth("held_mt").Set(static_cast<double>(store_->held_messages()));
+
+  listener_->start();
+  http_->start();
+  upstreams_.start();
+  delivery_.start();
+  consent_->start();
+  wait_signals();
+  write_ports_file();
+  SG_LOG(info, "started")
+      .kv("node_id", cfg->node_id)
+      .kv("smpp", cfg->listen.smpp.host + ":" + std::to_string(smpp_port()))
+      .kv("http", cfg->listen.http.host + ":" + std::to_string(http_port()))
+      .kv("store", cfg->store.path);
+}
+
+std::shared_ptr<session::PolicyChain> Daemon::make_chain(
+    std::shared_ptr<const config::Config> config) {
+  if (chains_) return chains_(*config, *services_);
+  return std::make_shared<session::ConsentChain>(std::move(config), *consent_);
+}
+
+unsigned short Daemon::smpp_port() const { return listener_->local_endpoint().port(); }
+unsigned short Daemon::http_port() const { return http_->local_endpoint().port(); }
+
+void Daemon::write_ports_file() {
+  if (options_.ports_file.empty()) return;
+  boost::json::object o;
+  o["smpp"] = smpp_port();
+  o["http"] = http_port();
+  const auto tmp = options_.ports_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << boost::json::serialize(o) << "\n";
+  }
+  std::filesystem::rename(tmp, options_.ports_file);
+}
+
+void Daemon::wait_signals() {
+  if (!signals_added_) {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    signals_added_ = true;
+  }
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      sd_notify("RELOADING=1");
+      reload();
+      sd_notify("READY=1");
+      wait_signals();
+      return;
+    }
+    SG_LOG(info, "signal").kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    request_shutdown();
+  });
+}
+
+bool Daemon::reload() {
+  if (options_.config_path.empty()) return false;
+  try {
+    std::vector<config::Diagnostic> warnings;
+    auto next = config::load_config_file(options_.config_path, &warnings);
+    for (const auto& w : warnings) SG_LOG(warn, "config_warning").kv("detail", w.to_string());
+    const auto current = runtime_->load();
+    const auto& old = *current->config;
+    if (next.node_id != old.node_id || next.store != old.store || next.listen != old.listen ||
+        next.upstreams != old.upstreams) {
+      SG_LOG(warn, "reload_partial")
+          .kv("detail", "node_id, store, listen and upstreams changes need a restart");
+      next.node_id = old.node_id;
+      next.store = old.store;
+      next.listen = old.listen;
+      next.upstreams = old.upstreams;
+      next.build_index();
+    }
+    log::set_level(next.log.level);
+    auto cfg = std::make_shared<const config::Config>(std::move(next));
+    runtime_->store(std::make_shared<const session::Runtime>(session::Runtime{cfg, make_chain(cfg)}));
+    SG_LOG(info, "reloaded")
+        .kv("accounts", static_cast<std::uint64_t>(cfg->accounts.size()))
+        .kv("programs", static_cast<std::uint64_t>(cfg->programs.size()));
+    return true;
+  } catch (const config::ConfigErrors& e) {
+    for (const auto& d : e.errors()) SG_LOG(error, "reload_rejected").kv("detail", d.to_string());
+  } catch (const std::exception& e) {
+    SG_LOG(error, "reload_rejected").kv("detail", e.what());
+  }
+  return false;
+}
+
+void Daemon::request_shutdown() {
+  if (shutdown_started_.exchange(true)) return;
+  asio::post(io_, [this] { shutdown_sequence(); });
+}
+
+void Daemon::shutdown_sequence() {
+  sd_notify("STOPPING=1");
+  stopping_ = true;
+  listener_->stop();
+  for (auto& [session, info] : registry_.all()) session->request_unbind();
+  for (auto& s : listener_->sessions()) s->request_unbind();
+  // Let requests in flight finish (their responses need the upstreams), then unbind upstreams.
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  const auto deadline = std::chrono::steady_clock::now() + options_.grace;
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, timer, deadline, poll] {
+    if (!listener_->sessions().empty() && std::chrono::steady_clock::now() < deadline) {
+      timer->expires_after(std::chrono::milliseconds(50));
+      timer->async_wait([poll](boost::system::error_code) { (*poll)(); });
+      return;
+    }
+    consent_->stop();
+    upstreams_.stop();
+    delivery_.stop();
+    http_->stop();
+    signals_.cancel();
+    // Give upstream unbinds a moment, then stop the loop.
+    timer->expires_after(std::chrono::milliseconds(300));
+    timer->async_wait([this, poll](boost::system::error_code) {
+      *poll = nullptr;
+      io_.stop();
+    });
+  };
+  (*poll)();
+}
+
+int Daemon::run() {
+  unsigned n = options_.threads ? options_.threads : std::max(2u, std::thread::hardware_concurrency());
+  sd_notify("READY=1");
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& t : threads) t.join();
+  blocking_.join();
+  store_->close();
+  SG_LOG(info, "stopped");
+  return 0;
+}
+
+asio::awaitable<admin::HttpResponse> Daemon::handle_http(admin::HttpRequest& request) {
+  using admin::HttpResponse;
+  if (request.method != "GET") {
+    co_return HttpResponse::error(405, "method_not_allowed", "use GET");
+  }
+  if (request.path == "/healthz") co_return HttpResponse::json(200, "{\"status\":\"ok\"}\n");
+  if (request.path == "/readyz") {
+    const bool store_ok = store_->healthy();
+    const bool upstream_ok = upstreams_.any_bound();
+    boost::json::object o;
+    o["store"] = store_ok;
+    o["upstream_bound"] = upstream_ok;
+    o["status"] = store_ok && upstream_ok ? "ready" : "not_ready";
+    co_return HttpResponse::json(store_ok && upstream_ok ? 200 : 503,
+                                 boost::json::serialize(o) + "\n");
+  }
+  if (request.path == "/metrics") {
+    auto r = HttpResponse::text(200, metrics_.serialize());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    co_return r;
+  }
+  co_return HttpResponse::error(404, "not_found", "no such endpoint");
+}
+
+}  // namespace smppguard::app

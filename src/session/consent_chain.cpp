@@ -1,0 +1,744 @@
+#include "session/consent_chain.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <smppguard/proto/commands.hpp>
+#include <smppguard/proto/decode.hpp>
+#include <smppguard/proto/encode.hpp>
+#include <smppguard/proto/text.hpp>
+#include <smppguard/proto/tlv.hpp>
+#include <smppguard/proto/udh.hpp>
+
+#include "common/log.hpp"
+#include "policy/numbers.hpp"
+#include "session/store_ops.hpp"
+
+namespace smppguard::session {
+
+namespace st = proto::status;
+namespace cmd = proto::cmd;
+
+namespace {
+
+// The text of a deliver_sm/data_sm/submit_sm and its concatenation info, if any.
+struct MoText {
+  std::string text;
+  std::uint8_t data_coding = 0;
+  std::uint8_t esm_class = 0;
+  std::string payload;  // user data octets (UDH included when esm_class has UDHI)
+  std::optional<proto::SarInfo> sar;
+};
+
+MoText extract_text(const proto::Pdu& pdu) {
+  MoText out;
+  const proto::TlvList* tlvs = nullptr;
+  if (const auto* d = pdu.as<proto::SubmitSm>()) {
+    out.data_coding = d->data_coding;
+    out.esm_class = d->esm_class;
+    out.payload = d->short_message;
+    tlvs = &d->tlvs;
+  } else if (const auto* d = pdu.as<proto::DataSm>()) {
+    out.data_coding = d->data_coding;
+    out.esm_class = d->esm_class;
+    tlvs = &d->tlvs;
+  }
+  if (tlvs != nullptr) {
+    if (auto p = tlvs->get_bytes(proto::tlv::kMessagePayload); p && out.payload.empty()) {
+      out.payload = std::string(*p);
+    }
+    auto ref = tlvs->get_u16(proto::tlv::kSarMsgRefNum);
+    auto total = tlvs->get_u8(proto::tlv::kSarTotalSegments);
+    auto seq = tlvs->get_u8(proto::tlv::kSarSegmentSeqnum);
+    if (ref && total && seq) out.sar = proto::SarInfo{*ref, *total, *seq};
+  }
+  return out;
+}
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string decode_user_text(const MoText& m) {
+  std::span<const std::uint8_t> data = bytes_of(m.payload);
+  if ((m.esm_class & proto::esm_class::kUdhi) != 0) {
+    if (auto udh = proto::parse_udh(data)) data = udh->payload;
+  }
+  if (!proto::describe_data_coding(m.data_coding).is_text()) return {};
+  return proto::decode_text(m.data_coding, data);
+}
+
+bool is_multipart(const MoText& m) {
+  if (m.sar && m.sar->total > 1) return true;
+  if ((m.esm_class & proto::esm_class::kUdhi) == 0) return false;
+  auto udh = proto::parse_udh(bytes_of(m.payload));
+  return udh && udh->concat && udh->concat->total > 1;
+}
+
+}  // namespace
+
+// ---- ConsentServices ----------------------------------------------------------------------------
+
+ConsentServices::ConsentServices(Services& services)
+    : services_(services),
+      outbound_(services),
+      strand_(asio::make_strand(services.io)),
+      reassembler_(proto::ReassemblerConfig{.max_pending_messages = 4096}) {}
+
+ConsentServices::~ConsentServices() { stop(); }
+
+void ConsentServices::start(std::chrono::milliseconds interval) {
+  asio::co_spawn(strand_, sweep_loop(interval), asio::detached);
+}
+
+void ConsentServices::stop() { stopped_ = true; }
+
+std::optional<std::string> ConsentServices::add_part(const proto::IncomingPart& part) {
+  std::lock_guard lock(reassembly_mu_);
+  const auto now = services_.clock.now();
+  reassembler_.expire(now);
+  auto r = reassembler_.add(part, now);
+  if (r.status == proto::PartStatus::complete) return std::move(r.text);
+  return std::nullopt;
+}
+
+void ConsentServices::spawn(std::function<asio::awaitable<void>()> work) {
+  asio::co_spawn(asio::make_strand(services_.io), std::move(work), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      SG_LOG(error, "consent_followup_failed").kv("what", ex.what());
+    }
+  });
+}
+
+asio::awaitable<void> ConsentServices::sweep_loop(std::chrono::milliseconds interval) {
+  asio::steady_timer timer(strand_);
+  while (!stopped_ && !services_.stopping) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopped_ || services_.stopping) break;
+    try {
+      co_await sweep_once();
+    } catch (const std::exception& e) {
+      SG_LOG(error, "held_sweep_failed").kv("what", e.what());
+    }
+  }
+}
+
+policy::MtDecision ConsentServices::redecide(const config::Config& config,
+                                            const store::HeldMessage& held, TimePoint now) {
+  const auto* program = config.find_program(held.program);
+  const auto* account = config.find_account(held.account);
+  auto original = proto::decode(bytes_of(held.pdu));
+  if (program == nullptr || account == nullptr || !original) {
+    return policy::refusal(config, policy::Reason::unknown_program);
+  }
+  policy::MtSubject subject{program, held.msisdn, account->default_category};
+  if (const auto* sm = original->as<proto::SubmitSm>()) {
+    subject.category = policy::category_of(config, *account, sm->service_type, sm->tlvs);
+  } else if (const auto* ds = original->as<proto::DataSm>()) {
+    subject.category = policy::category_of(config, *account, ds->service_type, ds->tlvs);
+  }
+  store::ConsentPair pair;
+  if (services_.store.get_consent_pair(program->id, program->tenant, held.msisdn, pair)) {
+    services_.metrics.store_error("read_consent");
+    return policy::refusal(config, policy::Reason::store_unavailable);
+  }
+  std::size_t sent = 0;
+  if (program->frequency_cap && program->frequency_cap->applies_to(subject.category)) {
+    auto n = services_.store.sent_since(program->id, held.msisdn,
+                                        to_unix_ms(now) - program->frequency_cap->per.count());
+    if (!n) return policy::refusal(config, policy::Reason::store_unavailable);
+    sent = *n;
+  }
+  const auto zone = policy::subscriber_zone(held.msisdn, *program);
+  return policy::decide_mt(policy::MtContext{config, *program, subject, now, *zone, sent}, pair);
+}
+
+asio::awaitable<void> ConsentServices::fail_held(const config::Config& config,
+                                                 const store::HeldMessage& held,
+                                                 std::string_view stat, std::uint32_t error) {
+  if (held.account.empty() || !held.wants_receipt) co_return;
+  auto original = proto::decode(bytes_of(held.pdu));
+  if (!original) co_return;
+  (void)config;
+  auto receipt = policy::build_receipt(held.proxy_id, *original, stat, error,
+                                       from_unix_ms(held.held_at_ms), services_.clock.now());
+  co_await outbound_.queue_receipt(held.account, std::move(receipt));
+}
+
+asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const config::Config> config,
+                                                        store::HeldMessage held) {
+  // Consent, quiet hours and the cap are decided again at release: things change overnight.
+  const auto now = services_.clock.now();
+  const auto decision = redecide(*config, held, now);
+  const policy::Actor actor{"proxy"};
+  switch (decision.action) {
+    case policy::MtAction::forward:
+    case policy::MtAction::disclaimer_then_forward: {
+      std::uint32_t status = 0;
+      if (co_await outbound_.release(*config, held, &status)) {
+        services_.metrics.mt_decision(held.program, "forwarded", "none");
+      } else {
+        co_await fail_held(*config, held, "UNDELIV", status);
+      }
+      break;
+    }
+    case policy::MtAction::hold_for_quiet_hours: {
+      // Held again until the window opens, under the same id.
+      store::HeldMessage again = held;
+      again.reason = store::HoldReason::quiet_hours;
+      again.release_at_ms = to_unix_ms(decision.release_at);
+      if (const auto* p = config->find_program(held.program)) {
+        again.expires_at_ms = again.release_at_ms + p->hold_ttl.count();
+      }
+      store::Mutation hold = [again, actor, now](store::Batch& b) mutable {
+        policy::hold_for_quiet_hours(b, std::move(again), actor, now);
+      };
+      if (co_await commit(services_.store, std::move(hold), true)) {
+        services_.metrics.store_error("hold");
+        co_await fail_held(*config, held, "UNDELIV", st::kEsmeRsyserr);
+      } else {
+        services_.metrics.mt_decision(held.program, "held", "quiet_hours");
+      }
+      break;
+    }
+    default: {
+      const auto& h = held;
+      const auto reason = decision.reason;
+      store::Mutation audit = [h, reason, actor, now, program = config->find_program(h.program)](
+                                  store::Batch& b) {
+        policy::audit_refusal(b, program, h.msisdn, reason, actor, now, h.proxy_id);
+      };
+      co_await commit(services_.store, std::move(audit), false);
+      services_.metrics.mt_decision(held.program, "refused", policy::to_string(decision.reason));
+      co_await fail_held(*config, held, "REJECTD", decision.status);
+      break;
+    }
+  }
+  services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
+}
+
+asio::awaitable<void> ConsentServices::sweep_once() {
+  const auto now = services_.clock.now();
+  const auto now_ms = to_unix_ms(now);
+  auto due = co_await async_callback<Result<std::vector<store::HeldMessage>>>([&](auto done) {
+    asio::post(services_.blocking, [this, now_ms, done = std::move(done)]() mutable {
+      done(services_.store.held_due(now_ms, 200));
+    });
+  });
+  if (!due) {
+    services_.metrics.store_error("read_held");
+    co_return;
+  }
+  for (auto& held : *due) {
+    const auto config = services_.runtime.load()->config;
+    const bool expired = held.expires_at_ms <= now_ms;
+    const bool release = !expired && held.release_at_ms != 0 && held.release_at_ms <= now_ms;
+    if (!expired && !release) continue;
+    // Take it out of the store first: a YES may have released it meanwhile.
+    bool present = false;
+    const policy::Actor actor{"proxy"};
+    const auto ec = co_await commit(
+        services_.store,
+        [&held, &present, &expired, &actor, &now](store::Batch& b) {
+          auto list = b.held_for(held.program, held.msisdn);
+          if (!list) throw std::system_error(list.error());
+          for (const auto& h : *list) present = present || h.seq == held.seq;
+          if (!present) return;
+          if (expired) {
+            policy::expire_held(b, held, now);
+          } else {
+            policy::release_held(b, held, actor, now);
+          }
+        },
+        true);
+    if (ec) {
+      services_.metrics.store_error("held");
+      continue;
+    }
+    if (!present) continue;
+    services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
+    if (expired) {
+      co_await fail_held(*config, held, "EXPIRED", 0);
+      continue;
+    }
+    if (held.account.empty()) continue;  // held MOs are released by YES only
+    co_await forward_released(config, held);
+  }
+}
+
+// ---- ConsentChain -------------------------------------------------------------------------------
+
+struct ConsentChain::Destination {
+  const config::Program* program = nullptr;
+  std::string from_number;  // the program number the MT came from (E.164 or short code)
+  std::string msisdn;
+  config::Category category = config::Category::informational;
+  std::uint8_t registered_delivery = 0;
+};
+
+ConsentChain::ConsentChain(std::shared_ptr<const config::Config> config, ConsentServices& consent)
+    : config_(std::move(config)),
+      consent_(consent),
+      services_(consent.services()),
+      programs_(std::make_unique<policy::Programs>(*config_)) {}
+
+void ConsentChain::count(const std::string& program, std::string_view decision,
+                         policy::Reason reason) {
+  services_.metrics.mt_decision(program, decision, policy::to_string(reason));
+}
+
+asio::awaitable<MtVerdict> ConsentChain::refusal(MtRequest& request, const Destination& dest,
+                                                 policy::Reason reason, std::uint32_t status) {
+  count(dest.program ? dest.program->id : "", "refused", reason);
+  const auto now = services_.clock.now();
+  MtVerdict v;
+  v.program = dest.program ? dest.program->id : "";
+  v.reason = std::string(policy::to_string(reason));
+  v.action = MtVerdict::Action::refuse;
+  v.status = status;
+  const bool as_receipt = request.account.refuse_with == config::RefuseWith::receipt &&
+                          request.pdu.command_id != cmd::kSubmitMulti &&
+                          request.pdu.command_id != cmd::kReplaceSm;
+  if (as_receipt) v.message_id = services_.store.next_message_id();
+
+  // Every blocked MT is audited.
+  const policy::Actor actor{request.account.system_id};
+  store::Mutation audit = [program = dest.program, msisdn = dest.msisdn, reason, actor, now,
+                           id = v.message_id](store::Batch& b) {
+    policy::audit_refusal(b, program, msisdn, reason, actor, now, id);
+  };
+  services_.store.submit(std::move(audit), false, [this](std::error_code ec) {
+    if (ec) services_.metrics.store_error("audit");
+  });
+
+  if (as_receipt) {
+    // Accepted, then the application hears of the refusal in a REJECTD receipt with its code.
+    auto receipt = policy::build_receipt(v.message_id, request.pdu, "REJECTD", status, now, now);
+    if (co_await consent_.outbound().queue_receipt(request.account.system_id, std::move(receipt))) {
+      v.action = MtVerdict::Action::accept;
+    }
+  }
+  co_return v;
+}
+
+policy::MtDecision ConsentChain::decide_now(const Destination& dest, TimePoint now,
+                                            const policy::TimeZone& zone) {
+  const auto& cfg = *config_;
+  const auto& program = *dest.program;
+  store::ConsentPair pair;
+  if (services_.store.get_consent_pair(program.id, program.tenant, dest.msisdn, pair)) {
+    services_.metrics.store_error("read_consent");
+    return policy::refusal(cfg, policy::Reason::store_unavailable);
+  }
+  std::size_t sent = 0;
+  if (program.frequency_cap && program.frequency_cap->applies_to(dest.category)) {
+    auto n = services_.store.sent_since(program.id, dest.msisdn,
+                                        to_unix_ms(now) - program.frequency_cap->per.count());
+    if (!n) {
+      services_.metrics.store_error("read_freq");
+      return policy::refusal(cfg, policy::Reason::store_unavailable);
+    }
+    sent = *n;
+  }
+  const policy::MtSubject subject{dest.program, dest.msisdn, dest.category};
+  return policy::decide_mt(policy::MtContext{cfg, program, subject, now, zone, sent}, pair);
+}
+
+asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destination& dest) {
+  const auto& cfg = *config_;
+  const auto& program = *dest.program;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto now = services_.clock.now();
+  const auto zone = policy::subscriber_zone(dest.msisdn, program);
+  auto decision = decide_now(dest, now, *zone);
+  services_.metrics.policy_decision_seconds().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+  const policy::Actor actor{request.account.system_id};
+  const policy::MtSubject subject{dest.program, dest.msisdn, dest.category};
+  MtVerdict v;
+  v.program = program.id;
+  for (int round = 0; round < 3; ++round) {
+    switch (decision.action) {
+      case policy::MtAction::forward: {
+        count(program.id, "forwarded", policy::Reason::none);
+        if (program.frequency_cap && program.frequency_cap->applies_to(dest.category)) {
+          store::Mutation sent = [id = program.id, msisdn = dest.msisdn, at = to_unix_ms(now),
+                                  keep = program.frequency_cap->max](store::Batch& b) {
+            b.record_sent(id, msisdn, at, keep);
+          };
+          services_.store.submit(std::move(sent), false, [](std::error_code) {});
+        }
+        co_return v;
+      }
+
+      case policy::MtAction::refuse:
+        co_return co_await refusal(request, dest, decision.reason, decision.status);
+
+      case policy::MtAction::hold_for_consent:
+      case policy::MtAction::refuse_and_request: {
+        const bool hold = decision.action == policy::MtAction::hold_for_consent;
+        std::optional<store::HeldMessage> held;
+        if (hold) {
+          store::HeldMessage h;
+          h.program = program.id;
+          h.msisdn = dest.msisdn;
+          h.account = request.account.system_id;
+          h.proxy_id = services_.store.next_message_id();
+          h.pdu.assign(request.frame.begin(), request.frame.end());
+          h.reason = store::HoldReason::pending_consent;
+          h.held_at_ms = to_unix_ms(now);
+          h.wants_receipt = (dest.registered_delivery & 0x03) != 0;
+          held = std::move(h);
+        }
+        const policy::MtContext context{cfg, program, subject, now, *zone, 0};
+        policy::MtMutationResult result;
+        const auto ec = co_await commit(
+            services_.store,
+            [&](store::Batch& b) { result = policy::hold_for_consent(b, context, held, actor); },
+            true);
+        if (ec) {
+          services_.metrics.store_error("hold");
+          decision = policy::refusal(cfg, policy::Reason::store_unavailable);
+          continue;
+        }
+        if (result.redecided) {
+          decision = *result.redecided;  // a YES or a STOP came in meanwhile
+          continue;
+        }
+        if (result.send_opt_in_request) {
+          auto text = policy::render(program.messages.opt_in_request, program, dest.from_number);
+          consent_.spawn([&consent = consent_, cfgp = config_, prog = dest.program,
+                          from = dest.from_number, msisdn = dest.msisdn,
+                          text = std::move(text)]() -> asio::awaitable<void> {
+            co_await consent.outbound().send_template(*cfgp, *prog, from, msisdn,
+                                                      "opt_in_request", text);
+          });
+        }
+        if (!hold || !result.held) {
+          co_return co_await refusal(request, dest, decision.reason, decision.status);
+        }
+        count(program.id, "held", decision.reason);
+        services_.metrics.queue_depth("held_mt").Set(
+            static_cast<double>(services_.store.held_messages()));
+        v.action = MtVerdict::Action::accept;
+        v.message_id = held->proxy_id;
+        v.reason = std::string(policy::to_string(decision.reason));
+        co_return v;
+      }
+
+      case policy::MtAction::hold_for_quiet_hours: {
+        store::HeldMessage h;
+        h.program = program.id;
+        h.msisdn = dest.msisdn;
+        h.account = request.account.system_id;
+        h.proxy_id = services_.store.next_message_id();
+        h.pdu.assign(request.frame.begin(), request.frame.end());
+        h.reason = store::HoldReason::quiet_hours;
+        h.held_at_ms = to_unix_ms(now);
+        h.release_at_ms = to_unix_ms(decision.release_at);
+        h.expires_at_ms = h.release_at_ms + program.hold_ttl.count();
+        h.wants_receipt = (dest.registered_delivery & 0x03) != 0;
+        const auto proxy_id = h.proxy_id;
+        store::Mutation hold = [h = std::move(h), actor, now](store::Batch& b) mutable {
+          policy::hold_for_quiet_hours(b, std::move(h), actor, now);
+        };
+        if (co_await commit(services_.store, std::move(hold), true)) {
+          services_.metrics.store_error("hold");
+          decision = policy::refusal(cfg, policy::Reason::store_unavailable);
+          continue;
+        }
+        count(program.id, "held", policy::Reason::quiet_hours);
+        services_.metrics.queue_depth("held_mt").Set(
+            static_cast<double>(services_.store.held_messages()));
+        v.action = MtVerdict::Action::accept;
+        v.message_id = proxy_id;
+        v.reason = "quiet_hours";
+        co_return v;
+      }
+
+      case policy::MtAction::disclaimer_then_forward: {
+        // The disclaimer's submit_sm_resp is awaited before the MT goes, so the carrier sees
+        // them in that order (SPEC 8). Decide again right before it: a STOP may just have come.
+        const auto again = decide_now(dest, services_.clock.now(), *zone);
+        if (again.action != policy::MtAction::disclaimer_then_forward) {
+          decision = again;
+          continue;
+        }
+        const auto text = policy::render(program.messages.disclaimer, program, dest.from_number);
+        const bool sent = co_await consent_.outbound().send_template(
+            cfg, program, dest.from_number, dest.msisdn, "disclaimer", text);
+        if (!sent) {
+          // Not a consent refusal: the carrier could not take the disclaimer. Retryable.
+          v.action = MtVerdict::Action::refuse;
+          v.status = st::kEsmeRsyserr;
+          co_return v;
+        }
+        policy::MtMutationResult result;
+        const auto later = services_.clock.now();
+        const auto ec = co_await commit(
+            services_.store,
+            [&](store::Batch& b) {
+              result = policy::record_disclaimer(b, program, dest.msisdn, actor, later);
+            },
+            true);
+        if (ec) {
+          services_.metrics.store_error("disclaimer");
+          decision = policy::refusal(cfg, policy::Reason::store_unavailable);
+          continue;
+        }
+        if (result.redecided) {
+          // Opted out (or pending) while the disclaimer was on its way: the MT must not go.
+          decision = policy::refusal(cfg, result.redecided->reason);
+          continue;
+        }
+        count(program.id, "forwarded", policy::Reason::none);
+        co_return v;
+      }
+    }
+  }
+  co_return co_await refusal(request, dest, policy::Reason::store_unavailable,
+                             policy::status_for(cfg, policy::Reason::store_unavailable));
+}
+
+std::optional<MtVerdict> ConsentChain::classify(MtRequest& request, std::uint8_t src_ton,
+                                                std::uint8_t src_npi, const std::string& src,
+                                                std::uint8_t dst_ton, std::uint8_t dst_npi,
+                                                const std::string& dst,
+                                                const std::string& service_type,
+                                                const proto::TlvList& tlvs, Destination& out) {
+  const auto c = policy::classify_mt(*config_, request.account, src_ton, src_npi, src, dst_ton,
+                                     dst_npi, dst, service_type, tlvs);
+  if (c.status != 0) {
+    if (c.reason == policy::Reason::unknown_program) count("", "refused", c.reason);
+    SG_LOG(info, "mt_unclassified")
+        .kv("account", request.account.system_id)
+        .kv("status", proto::status_name(c.status))
+        .kv("reason", c.error ? c.error.message() : std::string(policy::to_string(c.reason)));
+    MtVerdict v;
+    v.action = MtVerdict::Action::refuse;
+    v.status = c.status;
+    v.reason = std::string(policy::to_string(c.reason));
+    return v;
+  }
+  out.program = c.subject.program;
+  out.msisdn = c.subject.msisdn;
+  out.category = c.subject.category;
+  auto from = policy::normalize_address(src_ton, src_npi, src, config_->defaults.default_country,
+                                        policy::AddressRole::source);
+  out.from_number = from ? from->value : src;
+  return std::nullopt;
+}
+
+asio::awaitable<MtVerdict> ConsentChain::on_mt(MtRequest& request) {
+  const auto& cfg = *config_;
+  if (auto* sm = request.pdu.as<proto::SubmitSm>()) {
+    Destination dest;
+    if (auto refused = classify(request, sm->source_addr_ton, sm->source_addr_npi, sm->source_addr,
+                                sm->dest_addr_ton, sm->dest_addr_npi, sm->destination_addr,
+                                sm->service_type, sm->tlvs, dest)) {
+      co_return *refused;
+    }
+    dest.registered_delivery = sm->registered_delivery;
+    auto v = co_await decide_one(request, dest);
+    v.msisdn = dest.msisdn;
+    co_return v;
+  }
+  if (auto* ds = request.pdu.as<proto::DataSm>()) {
+    Destination dest;
+    if (auto refused = classify(request, ds->source_addr_ton, ds->source_addr_npi, ds->source_addr,
+                                ds->dest_addr_ton, ds->dest_addr_npi, ds->destination_addr,
+                                ds->service_type, ds->tlvs, dest)) {
+      co_return *refused;
+    }
+    dest.registered_delivery = ds->registered_delivery;
+    auto v = co_await decide_one(request, dest);
+    v.msisdn = dest.msisdn;
+    co_return v;
+  }
+  if (auto* multi = request.pdu.as<proto::SubmitMulti>()) {
+    // Each destination alone; refused ones go to unsuccess_sme. A destination that would be held
+    // is refused with its reason (the opt-in request is still sent): one submit_multi cannot be
+    // answered for some destinations now and others later.
+    std::vector<proto::DestAddress> keep;
+    MtVerdict verdict;
+    for (const auto& d : multi->dest_addresses) {
+      if (d.dest_flag != proto::kDestFlagSmeAddress) {
+        // A distribution list is expanded by the carrier, out of the proxy's sight: refused,
+        // since the proxy cannot decide consent for numbers it does not see.
+        verdict.unsuccess.push_back(proto::UnsuccessSme{0, 0, d.dl_name, st::kEsmeRinvdstadr});
+        continue;
+      }
+      Destination dest;
+      std::uint32_t status = 0;
+      if (auto refused = classify(request, multi->source_addr_ton, multi->source_addr_npi,
+                                  multi->source_addr, d.dest_addr_ton, d.dest_addr_npi,
+                                  d.destination_addr, multi->service_type, multi->tlvs, dest)) {
+        if (refused->status == st::kEsmeRinvsrcadr) co_return *refused;
+        status = refused->status;
+      } else {
+        dest.registered_delivery = multi->registered_delivery;
+        verdict.program = dest.program->id;
+        auto v = co_await decide_one(request, dest);
+        if (v.action != MtVerdict::Action::forward) {
+          status = v.status != 0 ? v.status : policy::status_for(cfg, policy::Reason::no_consent);
+        }
+      }
+      if (status == 0) {
+        keep.push_back(d);
+      } else {
+        verdict.unsuccess.push_back(
+            proto::UnsuccessSme{d.dest_addr_ton, d.dest_addr_npi, d.destination_addr, status});
+      }
+    }
+    if (keep.empty()) {
+      verdict.action = MtVerdict::Action::refuse;
+      verdict.status = verdict.unsuccess.empty() ? st::kEsmeRinvnumdests
+                                                 : verdict.unsuccess.front().error_status_code;
+      co_return verdict;
+    }
+    if (keep.size() != multi->dest_addresses.size()) {
+      multi->dest_addresses = std::move(keep);
+      request.pdu_modified = true;
+    }
+    co_return verdict;
+  }
+  if (auto* replace = request.pdu.as<proto::ReplaceSm>()) {
+    // A replacement goes to the original destination: decided again like a new MT.
+    auto route = services_.store.find_route_by_proxy_id(replace->message_id);
+    if (!route) {
+      services_.metrics.store_error("read_route");
+      MtVerdict v;
+      v.action = MtVerdict::Action::refuse;
+      v.status = policy::status_for(cfg, policy::Reason::store_unavailable);
+      co_return v;
+    }
+    if (!*route || (*route)->msisdn.empty()) co_return MtVerdict{};  // the router answers
+    Destination dest;
+    dest.program = cfg.find_program((*route)->program);
+    if (dest.program == nullptr) co_return MtVerdict{};
+    dest.msisdn = (*route)->msisdn;
+    dest.from_number = dest.program->numbers.empty() ? "" : dest.program->numbers.front();
+    dest.category = request.account.default_category;
+    auto v = co_await decide_one(request, dest);
+    if (v.action == MtVerdict::Action::accept) {
+      // A replacement is never held: it replaces a message that is already with the carrier.
+      v.action = MtVerdict::Action::refuse;
+      if (v.status == 0) v.status = policy::status_for(cfg, policy::Reason::no_consent);
+    }
+    co_return v;
+  }
+  co_return MtVerdict{};
+}
+
+asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
+  const auto& cfg = *config_;
+  const auto& program = request.program;
+  MoVerdict verdict;
+  if (!request.subscriber.starts_with("+")) co_return verdict;  // not a subscriber's number
+
+  const auto text = extract_text(request.pdu);
+  std::string raw;
+  if (is_multipart(text)) {
+    proto::IncomingPart part{request.upstream + "|" + request.subscriber + "|" + request.number,
+                             text.data_coding, text.esm_class, bytes_of(text.payload), text.sar};
+    auto whole = consent_.add_part(part);
+    if (!whole) co_return verdict;  // forwarded; keywords are matched on the whole message
+    raw = std::move(*whole);
+  } else {
+    raw = decode_user_text(text);
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  proto::Pdu copy = request.pdu;
+  copy.sequence_number = 0;
+  auto encoded = proto::encode(copy);
+  policy::MoInput input{cfg,
+                        program,
+                        request.subscriber,
+                        request.number,
+                        raw,
+                        policy::normalize_text(raw),
+                        {},
+                        services_.store.next_message_id(),
+                        services_.clock.now(),
+                        encoded ? std::string(encoded->begin(), encoded->end()) : std::string()};
+  input.match = programs_->match(program.id, input.normalized);
+  policy::MoOutcome outcome;
+  const auto ec = co_await commit(
+      services_.store, [&](store::Batch& b) { outcome = policy::apply_mo(b, input); }, true);
+  services_.metrics.policy_decision_seconds().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (ec) {
+    // Nothing was recorded: a temporary error makes the carrier send the MO again.
+    services_.metrics.store_error("mo");
+    SG_LOG(error, "mo_not_recorded").kv("program", program.id).kv("error", ec.message());
+    verdict.forward = false;
+    verdict.status = st::kEsmeRxTAppn;
+    co_return verdict;
+  }
+  services_.metrics.mo(program.id, outcome.kind);
+  for (const auto& change : outcome.changes) {
+    services_.metrics.consent_change(change.program, store::to_string(change.to),
+                                     store::to_string(change.source));
+    SG_LOG(info, "consent_change")
+        .kv("program", change.program)
+        .kv("to", store::to_string(change.to))
+        .kv("source", store::to_string(change.source))
+        .kv("keyword", input.match.keyword)
+        .kv("mo_id", input.mo_id);
+  }
+
+  if (!outcome.replies.empty() || !outcome.release.empty() || !outcome.failed.empty()) {
+    consent_.spawn([&consent = consent_, cfgp = config_, prog = &program, number = request.number,
+                    msisdn = request.subscriber,
+                    outcome = std::move(outcome)]() -> asio::awaitable<void> {
+      co_await consent.follow_up(cfgp, *prog, number, msisdn, outcome);
+    });
+  }
+  verdict.forward = outcome.forward && !outcome.hold_mo;
+  co_return verdict;
+}
+
+asio::awaitable<void> ConsentServices::follow_up(std::shared_ptr<const config::Config> config,
+                                                 const config::Program& program,
+                                                 std::string number, std::string msisdn,
+                                                 const policy::MoOutcome& outcome) {
+  // Confirmation first (each send awaits its submit_sm_resp), then the held MTs in their original
+  // order (SPEC 8), then the receipts of MTs that a STOP failed.
+  for (const auto& reply : outcome.replies) {
+    co_await outbound_.send_template(*config, program, number, msisdn, reply.template_name,
+                                     reply.text);
+  }
+  for (const auto& held : outcome.release) {
+    if (held.account.empty()) {
+      // A held MO (mo_requires_consent): it goes to the tenant now.
+      co_await outbound_.queue_mo(program.tenant, held.pdu);
+      continue;
+    }
+    co_await forward_released(config, held);
+  }
+  for (const auto& held : outcome.failed) {
+    co_await fail_held(*config, held, "REJECTD",
+                       policy::status_for(*config, policy::Reason::opted_out));
+  }
+  services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
+}
+
+void ConsentChain::on_proxy_receipt(const store::MessageRoute& route, std::string_view receipt_text) {
+  store::Mutation audit = [route, text = std::string(receipt_text),
+                           now = services_.clock.now()](store::Batch& b) {
+    policy::audit_proxy_receipt(b, route, text, now);
+  };
+  services_.store.submit(std::move(audit), false, [this](std::error_code ec) {
+    if (ec) services_.metrics.store_error("audit");
+  });
+}
+
+}  // namespace smppguard::session

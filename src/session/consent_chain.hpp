@@ -1,0 +1,94 @@
+#pragma once
+// ConsentChain: the PolicyChain that enforces consent (SPEC 3-5), carrying out what the pure
+// engine in src/policy/engine.hpp decides.
+//
+// Flow of an MT: source -> program, destination -> E.164, category -> one MultiGet of the program
+// and tenant records -> decide_mt -> forward | refuse (audited; refuse_with: receipt turns it into
+// an accepted message plus a REJECTD receipt) | hold (durable, in a synced mutation; the account
+// gets its proxy id now and the receipt later) | disclaimer first (its submit_sm_resp awaited, the
+// record created, then the MT forwarded).
+// Flow of an MO: decode and reassemble the text -> keywords -> apply_mo in a synced mutation (the
+// upstream's deliver_sm_resp waits for it) -> replies, releases and failed-MT receipts are sent
+// afterwards in order by a detached coroutine, so the carrier is answered at once.
+// ConsentServices holds what outlives a reload: the outbound sender, the MO reassembler and the
+// held-MT sweeper (quiet-hours release, hold_ttl expiry).
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <mutex>
+#include <smppguard/proto/concat.hpp>
+
+#include "policy/engine.hpp"
+#include "session/connection.hpp"
+#include "session/outbound.hpp"
+#include "session/policy_chain.hpp"
+#include "session/services.hpp"
+
+namespace smppguard::session {
+
+class ConsentServices {
+ public:
+  explicit ConsentServices(Services& services);
+  ~ConsentServices();
+  /// Starts the held-MT sweeper (every `interval`).
+  void start(std::chrono::milliseconds interval = std::chrono::seconds(1));
+  void stop();
+  Outbound& outbound() { return outbound_; }
+  Services& services() { return services_; }
+
+  /// Adds one part of a multipart MO; the whole text once every part has arrived.
+  std::optional<std::string> add_part(const proto::IncomingPart& part);
+
+  /// Runs the follow-up work of an MO or an MT in the background, in order.
+  void spawn(std::function<asio::awaitable<void>()> work);
+
+  /// After an MO's mutation: replies, held MTs released (each decided again) and failed receipts.
+  asio::awaitable<void> follow_up(std::shared_ptr<const config::Config> config,
+                                  const config::Program& program, std::string number,
+                                  std::string msisdn, const policy::MoOutcome& outcome);
+  /// Forwards a held MT whose hold ended, after deciding it again now.
+  asio::awaitable<void> forward_released(std::shared_ptr<const config::Config> config,
+                                         store::HeldMessage held);
+
+ private:
+  policy::MtDecision redecide(const config::Config& config, const store::HeldMessage& held,
+                              TimePoint now);
+  asio::awaitable<void> fail_held(const config::Config& config, const store::HeldMessage& held,
+                                  std::string_view stat, std::uint32_t error);
+  asio::awaitable<void> sweep_loop(std::chrono::milliseconds interval);
+  asio::awaitable<void> sweep_once();
+  Services& services_;
+  Outbound outbound_;
+  Strand strand_;
+  std::mutex reassembly_mu_;
+  proto::Reassembler reassembler_;
+  std::atomic<bool> stopped_{false};
+};
+
+class ConsentChain final : public PolicyChain {
+ public:
+  ConsentChain(std::shared_ptr<const config::Config> config, ConsentServices& consent);
+  asio::awaitable<MtVerdict> on_mt(MtRequest& request) override;
+  asio::awaitable<MoVerdict> on_mo(MoRequest& request) override;
+  void on_proxy_receipt(const store::MessageRoute& route, std::string_view receipt_text) override;
+
+ private:
+  struct Destination;
+  std::optional<MtVerdict> classify(MtRequest& request, std::uint8_t src_ton, std::uint8_t src_npi,
+                                    const std::string& src, std::uint8_t dst_ton,
+                                    std::uint8_t dst_npi, const std::string& dst,
+                                    const std::string& service_type, const proto::TlvList& tlvs,
+                                    Destination& out);
+  policy::MtDecision decide_now(const Destination& dest, TimePoint now,
+                                const policy::TimeZone& zone);
+  asio::awaitable<MtVerdict> decide_one(MtRequest& request, Destination& dest);
+  asio::awaitable<MtVerdict> refusal(MtRequest& request, const Destination& dest,
+                                     policy::Reason reason, std::uint32_t status);
+  void count(const std::string& program, std::string_view decision, policy::Reason reason);
+
+  std::shared_ptr<const config::Config> config_;
+  ConsentServices& consent_;
+  Services& services_;
+  std::unique_ptr<policy::Programs> programs_;
+};
+
+}  // namespace smppguard::session
