@@ -17,8 +17,15 @@ packages=(
   prometheus libnet-smpp-perl systemd
 )
 
+# Node.js may come from another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm
+# package): a working `node` and `npm` on PATH is enough.
+have_command() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 for p in "${packages[@]}"; do
+  case "$p" in
+    nodejs) have_command node && continue ;;
+    npm) have_command npm && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
