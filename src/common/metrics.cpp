@@ -9,9 +9,12 @@
 namespace smppguard::metrics {
 namespace {
 
-std::string join_key(const void* family, std::initializer_list<std::string_view> parts) {
-  std::string key;
-  key.reserve(64);
+/// The cache key of a label set: the family's address, then each label value. Built in a
+/// per-thread buffer, so that looking up an existing child allocates nothing; valid until the next
+/// call on the same thread.
+std::string_view join_key(const void* family, std::initializer_list<std::string_view> parts) {
+  thread_local std::string key;
+  key.clear();
   key.append(reinterpret_cast<const char*>(&family), sizeof family);
   for (auto p : parts) {
     key.append(p);
@@ -93,17 +96,26 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Register(r)
                         .Add({}, exponential(1e-5, 2.5, 14));
   for (auto q : {"held_mt", "mo", "receipt"}) queue_depth(q);
+  // The store operations whose failures are counted (label op), exported at 0 from the start so
+  // that rate() and alerts see each series before its first error. Other ops appear when used.
+  for (std::string_view op : {"audit", "consent_api", "consent_import", "disclaimer", "enqueue",
+                              "held", "hold", "mo", "read_audit", "read_consent", "read_consents",
+                              "read_freq", "read_held", "read_queue", "read_route",
+                              "write_route"}) {
+    cached(*store_errors_, join_key(store_errors_, {op}),
+           [&] { return prometheus::Labels{{"op", std::string(op)}}; });
+  }
 }
 
-template <typename T>
-T& Metrics::cached(prometheus::Family<T>& family, std::string key, const prometheus::Labels& labels) {
+template <typename T, typename MakeLabels>
+T& Metrics::cached(prometheus::Family<T>& family, std::string_view key, MakeLabels&& make_labels) {
   {
     std::shared_lock lock(mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return *static_cast<T*>(it->second);
   }
   std::unique_lock lock(mu_);
-  auto& slot = cache_[std::move(key)];
-  if (slot == nullptr) slot = &family.Add(labels);
+  auto& slot = cache_.try_emplace(std::string(key), nullptr).first->second;
+  if (slot == nullptr) slot = &family.Add(make_labels());
   return *static_cast<T*>(slot);
 }
 
@@ -131,65 +143,75 @@ void Metrics::pdu(Side side, Direction dir, std::uint32_t command_id, std::uint3
 
 void Metrics::mt_decision(std::string_view program, std::string_view decision,
                           std::string_view reason) {
-  cached(*mt_decisions_, join_key(mt_decisions_, {program, decision, reason}),
-         {{"program", std::string(program)},
-          {"decision", std::string(decision)},
-          {"reason", std::string(reason)}})
-      .Increment();
+  cached(*mt_decisions_, join_key(mt_decisions_, {program, decision, reason}), [&] {
+    return prometheus::Labels{{"program", std::string(program)},
+                              {"decision", std::string(decision)},
+                              {"reason", std::string(reason)}};
+  }).Increment();
 }
 
 void Metrics::mo(std::string_view program, std::string_view kind) {
-  cached(*mo_, join_key(mo_, {program, kind}),
-         {{"program", std::string(program)}, {"kind", std::string(kind)}})
-      .Increment();
+  cached(*mo_, join_key(mo_, {program, kind}), [&] {
+    return prometheus::Labels{{"program", std::string(program)}, {"kind", std::string(kind)}};
+  }).Increment();
 }
 
 void Metrics::consent_change(std::string_view program, std::string_view to,
                              std::string_view source) {
-  cached(*consent_changes_, join_key(consent_changes_, {program, to, source}),
-         {{"program", std::string(program)}, {"to", std::string(to)}, {"source", std::string(source)}})
-      .Increment();
+  cached(*consent_changes_, join_key(consent_changes_, {program, to, source}), [&] {
+    return prometheus::Labels{{"program", std::string(program)},
+                              {"to", std::string(to)},
+                              {"source", std::string(source)}};
+  }).Increment();
 }
 
 void Metrics::proxy_message(std::string_view program, std::string_view template_name) {
-  cached(*proxy_messages_, join_key(proxy_messages_, {program, template_name}),
-         {{"program", std::string(program)}, {"template", std::string(template_name)}})
-      .Increment();
+  cached(*proxy_messages_, join_key(proxy_messages_, {program, template_name}), [&] {
+    return prometheus::Labels{{"program", std::string(program)},
+                              {"template", std::string(template_name)}};
+  }).Increment();
 }
 
 void Metrics::store_error(std::string_view op) {
-  cached(*store_errors_, join_key(store_errors_, {op}), {{"op", std::string(op)}}).Increment();
+  cached(*store_errors_, join_key(store_errors_, {op}), [&] {
+    return prometheus::Labels{{"op", std::string(op)}};
+  }).Increment();
 }
 
 void Metrics::delivery_dropped(std::string_view kind, std::string_view reason) {
-  cached(*delivery_dropped_, join_key(delivery_dropped_, {kind, reason}),
-         {{"kind", std::string(kind)}, {"reason", std::string(reason)}})
-      .Increment();
+  cached(*delivery_dropped_, join_key(delivery_dropped_, {kind, reason}), [&] {
+    return prometheus::Labels{{"kind", std::string(kind)}, {"reason", std::string(reason)}};
+  }).Increment();
 }
 
 void Metrics::receipt_unmatched(std::string_view upstream) {
-  cached(*receipts_unmatched_, join_key(receipts_unmatched_, {upstream}),
-         {{"upstream", std::string(upstream)}})
-      .Increment();
+  cached(*receipts_unmatched_, join_key(receipts_unmatched_, {upstream}), [&] {
+    return prometheus::Labels{{"upstream", std::string(upstream)}};
+  }).Increment();
 }
 
 prometheus::Gauge& Metrics::binds(Side side, std::string_view name) {
-  return cached(*binds_, join_key(binds_, {to_string(side), name}),
-                {{"side", std::string(to_string(side))}, {"name", std::string(name)}});
+  return cached(*binds_, join_key(binds_, {to_string(side), name}), [&] {
+    return prometheus::Labels{{"side", std::string(to_string(side))}, {"name", std::string(name)}};
+  });
 }
 
 prometheus::Gauge& Metrics::upstream_up(std::string_view upstream) {
-  return cached(*upstream_up_, join_key(upstream_up_, {upstream}),
-                {{"upstream", std::string(upstream)}});
+  return cached(*upstream_up_, join_key(upstream_up_, {upstream}), [&] {
+    return prometheus::Labels{{"upstream", std::string(upstream)}};
+  });
 }
 
 prometheus::Gauge& Metrics::window_in_flight(Side side, std::string_view name) {
-  return cached(*window_, join_key(window_, {to_string(side), name}),
-                {{"side", std::string(to_string(side))}, {"name", std::string(name)}});
+  return cached(*window_, join_key(window_, {to_string(side), name}), [&] {
+    return prometheus::Labels{{"side", std::string(to_string(side))}, {"name", std::string(name)}};
+  });
 }
 
 prometheus::Gauge& Metrics::queue_depth(std::string_view queue) {
-  return cached(*queue_depth_, join_key(queue_depth_, {queue}), {{"queue", std::string(queue)}});
+  return cached(*queue_depth_, join_key(queue_depth_, {queue}), [&] {
+    return prometheus::Labels{{"queue", std::string(queue)}};
+  });
 }
 
 std::string Metrics::serialize() const {

@@ -1,7 +1,8 @@
 #pragma once
 // Prometheus metrics of SPEC section 8, on prometheus-cpp core. Names and label sets are fixed
 // here and nowhere else. Thread-safe: families are resolved once per label set and cached, so the
-// hot path is a shared-lock map lookup plus an atomic add.
+// hot path is a shared-lock map lookup (with a per-thread key buffer: no allocation) plus an
+// atomic add.
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -64,8 +65,17 @@ class Metrics {
   prometheus::Registry& registry() { return *registry_; }
 
  private:
-  template <typename T>
-  T& cached(prometheus::Family<T>& family, std::string key, const prometheus::Labels& labels);
+  /// The child of `family` for `key`; `make_labels()` builds its labels on the first use only,
+  /// so that a cache hit allocates nothing.
+  template <typename T, typename MakeLabels>
+  T& cached(prometheus::Family<T>& family, std::string_view key, MakeLabels&& make_labels);
+
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* pdus_;
@@ -85,7 +95,7 @@ class Metrics {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::uint64_t, prometheus::Counter*> pdu_cache_;
-  std::unordered_map<std::string, void*> cache_;
+  std::unordered_map<std::string, void*, KeyHash, std::equal_to<>> cache_;
 };
 
 }  // namespace smppguard::metrics

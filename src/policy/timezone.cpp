@@ -486,11 +486,11 @@ bool TimeZoneDb::valid_name(std::string_view name) {
 
 Result<std::shared_ptr<const TimeZone>> TimeZoneDb::find(std::string_view name) const {
   if (!valid_name(name)) return TzErrc::invalid_name;
-  const std::string key(name);
   {
-    std::lock_guard lock(mutex_);
-    if (const auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::shared_lock lock(mutex_);
+    if (const auto it = cache_.find(name); it != cache_.end()) return it->second;
   }
+  const std::string key(name);
 
   std::shared_ptr<const TimeZone> zone;
   const std::filesystem::path path = root_ / key;
@@ -511,7 +511,7 @@ Result<std::shared_ptr<const TimeZone>> TimeZoneDb::find(std::string_view name) 
     return TzErrc::not_found;
   }
 
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   return cache_.try_emplace(key, std::move(zone)).first->second;
 }
 

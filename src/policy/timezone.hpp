@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -81,8 +82,8 @@ class TimeZone {
 
 /// Loads zones from a zoneinfo directory and keeps them for the life of the process.
 /// Thread-safe: find() may be called from any thread; returned zones are immutable and shared.
-/// Flow: find(name) -> name check -> cache hit under the mutex, or read and parse the file without
-/// holding it -> insert (the first of racing loaders wins). Failures are not cached.
+/// Flow: find(name) -> name check -> cache hit under a shared lock, or read and parse the file
+/// without holding it -> insert (the first of racing loaders wins). Failures are not cached.
 class TimeZoneDb {
  public:
   static constexpr std::string_view kDefaultRoot = "/usr/share/zoneinfo";
@@ -98,9 +99,18 @@ class TimeZoneDb {
   static TimeZoneDb& system();
 
  private:
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
   std::filesystem::path root_;
-  mutable std::mutex mutex_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const TimeZone>> cache_;
+  // Every MT looks its subscriber's zone up: hits take a shared lock and allocate nothing.
+  mutable std::shared_mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const TimeZone>, NameHash,
+                             std::equal_to<>>
+      cache_;
 };
 
 /// The IANA zone of a North American area code (NPA) of a US, Canadian or Caribbean NANP number;
