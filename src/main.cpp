@@ -24,6 +24,11 @@ void usage(std::FILE* out) {
                "                     [--receipt-id-format same|decimal] [--max-records N]\n"
                "                                                    the carrier simulator alone\n"
                "  smppguard audit verify --store DIR                prove the audit chain whole\n"
+               "  smppguard consent import --store DIR --file FILE.ndjson [--config FILE]\n"
+               "                     [--actor NAME] [--batch N]   offline NDJSON consent import\n"
+               "  smppguard ctl [--url URL] [--token T] [--json] COMMAND ...\n"
+               "                     consent, import, audit, sessions, report, send\n"
+               "                                                    admin API client (ctl --help)\n"
                "  smppguard --version\n",
                smppguard::kVersion);
 }
@@ -69,6 +74,20 @@ int main(int argc, char** argv) {
   if (command == "--help" || command == "-h" || command == "help") {
     usage(stdout);
     return 0;
+  }
+  if (command == "ctl") {
+    return smppguard::app::ctl_command(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (command == "consent") {
+    std::map<std::string, std::string> consent_flags;
+    if (argc < 3 || std::string_view(argv[2]) != "import" ||
+        !parse_flags(argc, argv, 3, consent_flags)) {
+      std::fprintf(stderr,
+                   "smppguard: usage: smppguard consent import --store DIR --file FILE.ndjson "
+                   "[--config FILE] [--actor NAME] [--batch N]\n");
+      return 64;
+    }
+    return smppguard::app::consent_import(consent_flags);
   }
   std::map<std::string, std::string> flags;
   const bool audit = command == "audit";

@@ -1,10 +1,17 @@
 #include "app/commands.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
+#include "admin/consent_import.hpp"
+#include "app/ctl.hpp"
 #include "app/daemon.hpp"
 #include "app/demo.hpp"
 #include "common/log.hpp"
@@ -111,5 +118,184 @@ int demo(const std::map<std::string, std::string>& flags) {
   const auto dir = flags.find("dir");
   return run_demo(dir == flags.end() ? std::string() : dir->second);
 }
+
+namespace {
+
+// Program ids an import may name when no config is given: what the config loader accepts.
+bool plausible_program_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int consent_import(const std::map<std::string, std::string>& flags) {
+  for (const auto& [name, value] : flags) {
+    if (name != "store" && name != "file" && name != "config" && name != "actor" &&
+        name != "batch") {
+      std::fprintf(stderr, "smppguard consent import: unknown option --%s\n", name.c_str());
+      return 2;
+    }
+  }
+  auto flag = [&](const char* name) -> std::string {
+    auto it = flags.find(name);
+    return it == flags.end() ? std::string() : it->second;
+  };
+  const std::string file = flag("file");
+  if (file.empty()) {
+    std::fprintf(stderr, "smppguard consent import: --file FILE.ndjson is required\n");
+    return 2;
+  }
+  std::size_t batch_lines = 1000;
+  if (const auto b = flag("batch"); !b.empty()) {
+    batch_lines = std::strtoull(b.c_str(), nullptr, 10);
+    if (batch_lines == 0 || batch_lines > 100000) {
+      std::fprintf(stderr, "smppguard consent import: --batch is 1 to 100000\n");
+      return 2;
+    }
+  }
+  std::shared_ptr<const config::Config> cfg;
+  if (const auto path = flag("config"); !path.empty()) {
+    try {
+      cfg = std::make_shared<const config::Config>(config::load_config_file(path));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 2;
+    }
+  }
+  std::string store_path = flag("store");
+  if (store_path.empty() && cfg) store_path = cfg->store.path;
+  if (store_path.empty()) {
+    std::fprintf(stderr, "smppguard consent import: --store DIR (or --config FILE) is required\n");
+    return 2;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "smppguard consent import: cannot read %s\n", file.c_str());
+    return 2;
+  }
+  std::unique_ptr<store::Store> store;
+  try {
+    store::StoreOptions so;
+    so.path = store_path;
+    so.node_id = cfg ? cfg->node_id : "import";
+    so.sync = true;
+    store = store::Store::open(so, SystemClock::instance());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr,
+                 "smppguard consent import: %s (stop the daemon first: the store is locked "
+                 "while it runs)\n",
+                 e.what());
+    return 2;
+  }
+
+  // Programs: from the config, or (without one) any well-formed id, tenant unknown.
+  std::map<std::string, std::unique_ptr<config::Program>, std::less<>> loose;
+  policy::ProgramLookup lookup = [&](std::string_view id) -> const config::Program* {
+    if (cfg) return cfg->find_program(id);
+    if (!plausible_program_id(id)) return nullptr;
+    auto it = loose.find(id);
+    if (it == loose.end()) {
+      auto p = std::make_unique<config::Program>();
+      p->id = std::string(id);
+      p->numbers = {};
+      it = loose.emplace(std::string(id), std::move(p)).first;
+    }
+    return it->second.get();
+  };
+  admin::ConsentImporter::Options options;
+  options.batch_lines = batch_lines;
+  admin::ConsentImporter importer(lookup, options);
+  const std::string actor_name = flag("actor").empty()
+                                     ? std::filesystem::path(file).filename().string()
+                                     : flag("actor");
+  const policy::Actor actor{"import:" + actor_name};
+  policy::ApplyOptions apply;
+  apply.held_messages = false;  // nobody could send their receipts now; see consent_api.hpp
+
+  // Up to kInFlight batches queued at the writer while the next ones are parsed.
+  constexpr std::size_t kInFlight = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t in_flight = 0;
+  std::deque<std::pair<std::shared_ptr<admin::ImportBatch>, std::error_code>> finished;
+  auto drain = [&](std::unique_lock<std::mutex>& lock) {
+    while (!finished.empty()) {
+      auto [batch, ec] = std::move(finished.front());
+      finished.pop_front();
+      lock.unlock();
+      importer.completed(*batch, ec);
+      lock.lock();
+    }
+  };
+  auto submit = [&](std::shared_ptr<admin::ImportBatch> batch) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < kInFlight || !finished.empty(); });
+      drain(lock);
+      cv.wait(lock, [&] { return in_flight < kInFlight; });
+      ++in_flight;
+    }
+    store->submit(batch->mutation(actor, SystemClock::instance().now(), apply), false,
+                  [&, batch](std::error_code ec) {
+                    std::lock_guard lock(mu);
+                    --in_flight;
+                    finished.emplace_back(batch, ec);
+                    cv.notify_all();
+                  });
+  };
+
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<char> buffer(1u << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    importer.feed(std::string_view(buffer.data(), got));
+    while (auto batch = importer.next_batch()) submit(std::move(batch));
+  }
+  importer.finish();
+  while (auto batch = importer.next_batch()) submit(std::move(batch));
+  // One fsync for everything: a sync request with nothing to write still syncs the WAL.
+  std::error_code sync_error;
+  {
+    bool synced = false;
+    store->submit([](store::Batch&) {}, true, [&](std::error_code ec) {
+      std::lock_guard lock(mu);
+      sync_error = ec;
+      synced = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return synced && in_flight == 0; });
+    drain(lock);
+  }
+  store->close();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::string report = admin::import_report(importer);
+  std::fwrite(report.data(), 1, report.size(), stdout);
+  const auto& s = importer.summary();
+  std::fprintf(stderr,
+               "consent import: %llu lines in %.2f s (%.0f lines/s): %llu applied, %llu "
+               "rejected\n",
+               static_cast<unsigned long long>(s.lines), seconds,
+               seconds > 0 ? static_cast<double>(s.lines) / seconds : 0.0,
+               static_cast<unsigned long long>(s.applied),
+               static_cast<unsigned long long>(s.rejected));
+  if (sync_error) {
+    std::fprintf(stderr, "consent import: the final fsync failed: %s\n",
+                 sync_error.message().c_str());
+    return 2;
+  }
+  return s.rejected == 0 ? 0 : 1;
+}
+
+int ctl_command(const std::vector<std::string>& args) { return ctl(args); }
 
 }  // namespace smppguard::app

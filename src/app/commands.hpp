@@ -3,6 +3,7 @@
 // Each returns the process exit code.
 #include <map>
 #include <string>
+#include <vector>
 
 namespace smppguard::app {
 
@@ -17,5 +18,14 @@ int audit_verify(const std::string& store_path);
 int smsc_sim(const std::map<std::string, std::string>& flags);
 /// `smppguard demo [--dir DIR]`: the proxy and the simulator together (app/demo.hpp).
 int demo(const std::map<std::string, std::string>& flags);
+/// `smppguard consent import --store DIR --file FILE.ndjson [--config FILE] [--actor NAME]
+/// [--batch N]`: the NDJSON import of POST /v1/consents/import, offline (the daemon stopped).
+/// Streams the file, applies `--batch` lines (default 1000) per store mutation without fsync and
+/// fsyncs once at the end. Prints the per-line errors and the summary as NDJSON on stdout and the
+/// rate on stderr. Without --config program ids are not checked against a config. 0 when every
+/// line was applied, 1 when some were rejected, 2 when it cannot run (bad flags, store locked).
+int consent_import(const std::map<std::string, std::string>& flags);
+/// `smppguard ctl ...` (app/ctl.hpp): `args` are the arguments after "ctl".
+int ctl_command(const std::vector<std::string>& args);
 
 }  // namespace smppguard::app

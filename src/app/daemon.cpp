@@ -53,11 +53,14 @@ void Daemon::start() {
     upstreams_.add(std::make_unique<session::UpstreamPool>(*services_, *intake_, up));
   }
   listener_ = std::make_unique<session::EsmeListener>(*services_, cfg->listen.smpp);
+  admin_ = std::make_unique<admin::AdminApi>(*services_, *consent_);
   http_ = std::make_unique<admin::HttpServer>(
       io_, cfg->listen.http,
       [this](admin::HttpRequest& r) -> asio::awaitable<admin::HttpResponse> {
         co_return co_await handle_http(r);
-      });
+      },
+      admin::HttpLimits{.max_body = admin::AdminApi::kMaxBody},
+      [this](const admin::HttpRequest& r) { return admin_->body_policy(r); });
 
   metrics_.queue_depth("mo").Set(static_cast<double>(store_->queued_deliveries(store::DeliveryKind::mo)));
   metrics_.queue_depth("receipt")
@@ -70,6 +73,7 @@ void Daemon::start() {
   delivery_.start();
   consent_->start();
   wait_signals();
+  start_watchdog();
   write_ports_file();
   SG_LOG(info, "started")
       .kv("node_id", cfg->node_id)
@@ -176,6 +180,7 @@ void Daemon::shutdown_sequence() {
       return;
     }
     consent_->stop();
+    if (watchdog_) watchdog_->cancel();
     upstreams_.stop();
     delivery_.stop();
     http_->stop();
@@ -204,27 +209,27 @@ int Daemon::run() {
 }
 
 asio::awaitable<admin::HttpResponse> Daemon::handle_http(admin::HttpRequest& request) {
-  using admin::HttpResponse;
-  if (request.method != "GET") {
-    co_return HttpResponse::error(405, "method_not_allowed", "use GET");
-  }
-  if (request.path == "/healthz") co_return HttpResponse::json(200, "{\"status\":\"ok\"}\n");
-  if (request.path == "/readyz") {
-    const bool store_ok = store_->healthy();
-    const bool upstream_ok = upstreams_.any_bound();
-    boost::json::object o;
-    o["store"] = store_ok;
-    o["upstream_bound"] = upstream_ok;
-    o["status"] = store_ok && upstream_ok ? "ready" : "not_ready";
-    co_return HttpResponse::json(store_ok && upstream_ok ? 200 : 503,
-                                 boost::json::serialize(o) + "\n");
-  }
-  if (request.path == "/metrics") {
-    auto r = HttpResponse::text(200, metrics_.serialize());
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    co_return r;
-  }
-  co_return HttpResponse::error(404, "not_found", "no such endpoint");
+  co_return co_await admin_->handle(request);
+}
+
+void Daemon::start_watchdog() {
+  const auto interval = sd_watchdog_interval();
+  if (!interval) return;
+  const auto period =
+      std::max<std::chrono::microseconds>(*interval / 2, std::chrono::milliseconds(100));
+  watchdog_ = std::make_unique<asio::steady_timer>(io_);
+  SG_LOG(info, "watchdog").kv("ping_every_ms", static_cast<std::int64_t>(period.count() / 1000));
+  watchdog_period_ = period;
+  watchdog_tick();
+}
+
+void Daemon::watchdog_tick() {
+  if (stopping_) return;
+  sd_notify("WATCHDOG=1");
+  watchdog_->expires_after(watchdog_period_);
+  watchdog_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) watchdog_tick();
+  });
 }
 
 }  // namespace smppguard::app

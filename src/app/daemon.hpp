@@ -8,12 +8,14 @@
 // requests finish within the grace period, close the store.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "admin/admin_api.hpp"
 #include "admin/http_server.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -63,6 +65,10 @@ class Daemon {
   void write_ports_file();
   std::shared_ptr<session::PolicyChain> make_chain(std::shared_ptr<const config::Config> config);
   boost::asio::awaitable<admin::HttpResponse> handle_http(admin::HttpRequest& request);
+  /// systemd's watchdog: WATCHDOG=1 at half of $WATCHDOG_USEC, from the io_context (a stuck
+  /// event loop stops the pings and systemd restarts the daemon).
+  void start_watchdog();
+  void watchdog_tick();
 
   config::Config initial_;
   DaemonOptions options_;
@@ -86,7 +92,10 @@ class Daemon {
   std::unique_ptr<session::Intake> intake_;
   std::unique_ptr<session::ConsentServices> consent_;
   std::unique_ptr<session::EsmeListener> listener_;
+  std::unique_ptr<admin::AdminApi> admin_;
   std::unique_ptr<admin::HttpServer> http_;
+  std::unique_ptr<boost::asio::steady_timer> watchdog_;
+  std::chrono::microseconds watchdog_period_{};
 };
 
 }  // namespace smppguard::app

@@ -53,34 +53,94 @@ std::string make_temp_dir() {
 
 }  // namespace
 
+std::string binary_for_shell() {
+  std::error_code ec;
+  const auto self = fs::canonical("/proc/self/exe", ec);
+  if (ec) return "smppguard";
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::string_view rest = path;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const auto dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      if (dir.empty()) continue;
+      std::error_code e2;
+      const auto candidate = fs::canonical(fs::path(dir) / "smppguard", e2);
+      if (!e2) {
+        if (candidate == self) return "smppguard";
+        break;  // another smppguard comes first on PATH: name this one exactly
+      }
+    }
+  }
+  return self.string();
+}
+
 std::string demo_instructions(const DemoInfo& info) {
   std::string t;
   auto line = [&t](std::string_view s) { t.append(s).append("\n"); };
+  // The program with a strict opt_in_mode (the walkthrough needs "refused without consent").
+  std::string program_id = "acme-alerts";
+  std::string program_number = "+18005550100";
+  for (const auto& [id, numbers] : info.programs) {
+    if (numbers.find("(strict)") == std::string::npos && &id != &info.programs.back().first) {
+      continue;
+    }
+    program_id = id;
+    program_number = numbers.substr(0, numbers.find_first_of(", "));
+    break;
+  }
+  const std::string& sub = info.subscriber;
+  const std::string sub_path = "%2B" + (sub.starts_with('+') ? sub.substr(1) : sub);
+  const std::string send = info.binary + " ctl send --smpp " + info.proxy_smpp + " --system-id " +
+                           info.system_id + " --password " + info.password + " --from " +
+                           program_number + " --to " + sub + " --text 'Your order has shipped'";
+  const std::string auth = "-H 'Authorization: Bearer " + info.admin_token + "'";
+  const std::string consent_url =
+      "http://" + info.proxy_http + "/v1/consents/" + program_id + "/" + sub_path;
+
   line("");
   line("smppguard demo: the proxy and a simulated carrier are running on loopback.");
   line("");
-  line("  Send SMS     bind any SMPP client (transceiver, or transmitter + receiver) to");
-  line("               " + info.proxy_smpp + "  system_id \"" + info.system_id + "\"  password \"" +
-       info.password + "\"");
-  for (const auto& [id, numbers] : info.programs) line("  Program      " + id + ": " + numbers);
-  line("");
-  line("  Admin API    http://" + info.proxy_http +
+  line("  Proxy (SMPP)  " + info.proxy_smpp + "  system_id \"" + info.system_id +
+       "\"  password \"" + info.password + "\"  (any SMPP client can bind here)");
+  line("  Admin API     http://" + info.proxy_http +
        (info.admin_token.empty() ? "" : "  (Authorization: Bearer " + info.admin_token + ")"));
-  if (!info.admin_token.empty()) {
-    line("               curl -s -H 'Authorization: Bearer " + info.admin_token + "' http://" +
-         info.proxy_http + "/v1/sessions");
-  }
-  line("               curl -s http://" + info.proxy_http + "/metrics");
-  line("");
-  line("  Carrier      the simulator: SMPP " + info.sim_smpp + ", HTTP " + info.sim_http);
-  line("               a subscriber texts STOP to 12345:");
-  line("               curl -s -X POST " + info.sim_http +
-       "/mo -d '{\"from\":\"+15551234567\",\"to\":\"12345\",\"text\":\"STOP\"}'");
-  line("               what the carrier received from the proxy:");
-  line("               curl -s " + info.sim_http + "/messages");
-  line("");
-  line("  Store        " + info.store_dir +
+  line("  Carrier       the simulator: SMPP " + info.sim_smpp + ", HTTP " + info.sim_http);
+  for (const auto& [id, numbers] : info.programs) line("  Program       " + id + ": " + numbers);
+  line("  Store         " + info.store_dir +
        (info.store_removed_on_exit ? "  (removed on exit; --dir DIR keeps it)" : ""));
+  line("");
+  line("Try it, in another terminal, one command at a time:");
+  line("");
+  line("  1. Bind as the demo application and send an MT to a subscriber who never agreed:");
+  line("     refused with 0x00000401 (no_consent).");
+  line("     $ " + send);
+  line("");
+  line("  2. Record the subscriber's consent, as a CRM would after a web sign-up (201 Created):");
+  line("     $ curl -s -X PUT " + auth + " " + consent_url +
+       " -d '{\"state\":\"opted_in\",\"level\":\"express\",\"source\":\"web_form\","
+       "\"evidence\":{\"form\":\"signup-v1\"}}'");
+  line("");
+  line("  3. Send again: accepted (0x00000000) and forwarded to the carrier.");
+  line("     $ " + send);
+  line("");
+  line("  4. The subscriber texts STOP, through the simulated carrier:");
+  line("     $ curl -s -X POST http://" + info.sim_http + "/mo -d '{\"from\":\"" + sub +
+       "\",\"to\":\"" + program_number + "\",\"text\":\"STOP\"}'");
+  line("");
+  line("  5. What the carrier received: your MT, then the proxy's one opt-out confirmation.");
+  line("     $ curl -s http://" + info.sim_http + "/messages");
+  line("");
+  line("  6. Send again: refused with 0x00000400 (opted_out). The application never had to know.");
+  line("     $ " + send);
+  line("");
+  line("  7. The record with its audit trail (who, when, evidence, the STOP's text), and the");
+  line("     Prometheus metrics:");
+  line("     $ curl -s " + auth + " " + consent_url);
+  line("     $ curl -s http://" + info.proxy_http + "/metrics");
+  line("");
+  line("  More: " + info.binary + " ctl --help  (SMPPGUARD_URL=http://" + info.proxy_http +
+       " SMPPGUARD_TOKEN=" + info.admin_token + ")");
   line("");
   line("Press Ctrl-C to stop.");
   return t;
@@ -176,6 +236,7 @@ int run_demo(const std::string& dir) {
     const DemoInfo info = [&] {
       auto i = demo_info(cfg, sim_options.smpp.to_string(), sim_options.http.to_string());
       i.store_removed_on_exit = temp;
+      i.binary = binary_for_shell();
       return i;
     }();
     Daemon daemon(std::move(cfg), DaemonOptions{.config_path = config_path});

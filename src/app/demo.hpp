@@ -21,7 +21,12 @@ struct DemoInfo {
   std::vector<std::pair<std::string, std::string>> programs;  // id, "numbers (mode)"
   std::string store_dir;
   bool store_removed_on_exit = false;
+  std::string binary = "smppguard";  // how a shell runs this binary (a path when not on PATH)
+  std::string subscriber = "+15551234567";  // the walkthrough's handset
 };
+
+/// "smppguard" when that name on $PATH is this very binary, else its absolute path.
+std::string binary_for_shell();
 
 /// The text printed once everything listens. The one place that says how to try smppguard:
 /// extend it here (README quotes it).

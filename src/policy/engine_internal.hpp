@@ -45,4 +45,17 @@ PendingOutcome mark_pending(store::Batch& batch, const config::Program& program,
                             const std::optional<store::ConsentRecord>& current,
                             const store::AuditEntry& base, TimePoint now);
 
+/// An opt-out (STOP, the admin API): removes every held message of (program, msisdn) and audits
+/// each held MT `mt_refused` (detail "opted_out <proxy id>", program `program`, otherwise as
+/// `base`); held MOs (empty account) are dropped without an entry. Returns them, in seq order.
+std::vector<store::HeldMessage> fail_held(store::Batch& batch, const std::string& program,
+                                          const std::string& msisdn, const store::AuditEntry& base,
+                                          TimePoint now);
+/// An opt-in (YES, the admin API): removes the held messages of (program, msisdn) that wait for
+/// consent (reason pending_consent) and audits each MT `mt_released` (detail = proxy id). Held
+/// for quiet hours stay. Returns them, in their original order.
+std::vector<store::HeldMessage> release_pending(store::Batch& batch, const std::string& program,
+                                                const std::string& msisdn,
+                                                const store::AuditEntry& base, TimePoint now);
+
 }  // namespace smppguard::policy::detail

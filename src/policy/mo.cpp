@@ -142,11 +142,7 @@ class MoRun {
   }
 
   void fail_held(const std::string& program) {
-    for (auto& held : read_held(batch_, program, in_.msisdn)) {
-      batch_.remove_held(held);
-      if (!held.account.empty()) {
-        audit("mt_refused", "", "", "", program, "opted_out " + held.proxy_id);
-      }
+    for (auto& held : detail::fail_held(batch_, program, in_.msisdn, base_, in_.now)) {
       out_.failed.push_back(std::move(held));
     }
   }
@@ -164,9 +160,15 @@ class MoRun {
     ConsentRecord r = record_.value_or(ConsentRecord{});
     const ConsentRecord before = r;
     // A higher level survives only when consent is still in force: a revoked express_written
-    // consent is not brought back by a keyword.
+    // consent is not brought back by a keyword. A pending record that carries a level was asked
+    // for by an operator (PUT with confirm: true, policy/consent_api.hpp): the YES confirms
+    // that request, so the requested level (at least express), source and evidence are kept.
     const bool in_force = r.state == ConsentState::opted_in && !tenant_out;
-    if (!in_force || r.level <= ConsentLevel::express) {
+    const bool requested = r.state == ConsentState::pending && r.level != ConsentLevel::none &&
+                           r.source != ConsentSource::none && !tenant_out;
+    if (requested) {
+      r.level = std::max(r.level, ConsentLevel::express);
+    } else if (!in_force || r.level <= ConsentLevel::express) {
       r.level = ConsentLevel::express;
       r.source = ConsentSource::keyword;
       r.evidence = base_.evidence;
@@ -188,12 +190,7 @@ class MoRun {
     }
     reply("opt_in_confirm");
 
-    for (auto& held : read_held(batch_, program_.id, in_.msisdn)) {
-      if (held.reason != store::HoldReason::pending_consent) continue;
-      batch_.remove_held(held);
-      if (!held.account.empty()) {
-        audit("mt_released", "", "", "", {}, held.proxy_id);
-      }
+    for (auto& held : release_pending(batch_, program_.id, in_.msisdn, base_, in_.now)) {
       out_.release.push_back(std::move(held));
     }
   }

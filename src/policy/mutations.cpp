@@ -88,6 +88,45 @@ PendingOutcome mark_pending(store::Batch& batch, const config::Program& program,
   return out;
 }
 
+std::vector<store::HeldMessage> fail_held(store::Batch& batch, const std::string& program,
+                                          const std::string& msisdn, const AuditEntry& base,
+                                          TimePoint now) {
+  auto held = read_held(batch, program, msisdn);
+  for (const auto& h : held) {
+    batch.remove_held(h);
+    if (h.account.empty()) continue;
+    AuditEntry e = audit_from(base, "mt_refused", now);
+    e.program = program;
+    e.old_state.clear();
+    e.new_state.clear();
+    e.source.clear();
+    e.detail = "opted_out " + h.proxy_id;
+    batch.append_audit(std::move(e));
+  }
+  return held;
+}
+
+std::vector<store::HeldMessage> release_pending(store::Batch& batch, const std::string& program,
+                                                const std::string& msisdn, const AuditEntry& base,
+                                                TimePoint now) {
+  std::vector<store::HeldMessage> out;
+  for (auto& h : read_held(batch, program, msisdn)) {
+    if (h.reason != store::HoldReason::pending_consent) continue;
+    batch.remove_held(h);
+    if (!h.account.empty()) {
+      AuditEntry e = audit_from(base, "mt_released", now);
+      e.program = program;
+      e.old_state.clear();
+      e.new_state.clear();
+      e.source.clear();
+      e.detail = h.proxy_id;
+      batch.append_audit(std::move(e));
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 }  // namespace detail
 
 using namespace detail;

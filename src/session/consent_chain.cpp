@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cstdio>
 #include <smppguard/proto/commands.hpp>
 #include <smppguard/proto/decode.hpp>
 #include <smppguard/proto/encode.hpp>
@@ -102,6 +103,21 @@ std::optional<std::string> ConsentServices::add_part(const proto::IncomingPart& 
   auto r = reassembler_.add(part, now);
   if (r.status == proto::PartStatus::complete) return std::move(r.text);
   return std::nullopt;
+}
+
+bool ConsentServices::claim_disclaimer(const std::string& key) {
+  std::lock_guard lock(disclaimers_mu_);
+  return disclaimers_.insert(key).second;
+}
+
+void ConsentServices::release_disclaimer(const std::string& key) {
+  std::lock_guard lock(disclaimers_mu_);
+  disclaimers_.erase(key);
+}
+
+bool ConsentServices::disclaimer_in_flight(const std::string& key) {
+  std::lock_guard lock(disclaimers_mu_);
+  return disclaimers_.contains(key);
 }
 
 void ConsentServices::spawn(std::function<asio::awaitable<void>()> work) {
@@ -280,6 +296,10 @@ struct ConsentChain::Destination {
   std::string msisdn;
   config::Category category = config::Category::informational;
   std::uint8_t registered_delivery = 0;
+  // Whether the MT may be held (confirm mode, quiet hours hold). Not for one destination of a
+  // submit_multi (its response cannot accept a destination later, and releasing the held frame
+  // would resend it to every destination) nor for a replace_sm: those are refused instead.
+  bool may_hold = true;
 };
 
 ConsentChain::ConsentChain(std::shared_ptr<const config::Config> config, ConsentServices& consent)
@@ -296,6 +316,15 @@ void ConsentChain::count(const std::string& program, std::string_view decision,
 asio::awaitable<MtVerdict> ConsentChain::refusal(MtRequest& request, const Destination& dest,
                                                  policy::Reason reason, std::uint32_t status) {
   count(dest.program ? dest.program->id : "", "refused", reason);
+  if (log::enabled(log::Level::info)) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08X", status);
+    SG_LOG(info, "mt_refused")
+        .kv("account", request.account.system_id)
+        .kv("program", dest.program ? dest.program->id : "")
+        .kv("reason", policy::to_string(reason))
+        .kv("status", std::string_view(hex));
+  }
   const auto now = services_.clock.now();
   MtVerdict v;
   v.program = dest.program ? dest.program->id : "";
@@ -383,7 +412,7 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
 
       case policy::MtAction::hold_for_consent:
       case policy::MtAction::refuse_and_request: {
-        const bool hold = decision.action == policy::MtAction::hold_for_consent;
+        const bool hold = decision.action == policy::MtAction::hold_for_consent && dest.may_hold;
         std::optional<store::HeldMessage> held;
         if (hold) {
           store::HeldMessage h;
@@ -434,6 +463,9 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
       }
 
       case policy::MtAction::hold_for_quiet_hours: {
+        if (!dest.may_hold) {
+          co_return co_await refusal(request, dest, policy::Reason::quiet_hours, decision.status);
+        }
         store::HeldMessage h;
         h.program = program.id;
         h.msisdn = dest.msisdn;
@@ -464,6 +496,25 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
       }
 
       case policy::MtAction::disclaimer_then_forward: {
+        // One disclaimer per subscriber: an MT that finds another MT's disclaimer on its way
+        // waits for it (bounded by that send's response timeout), then is decided again, which
+        // lets it through once the disclaimer is recorded.
+        const std::string key = program.id + '\n' + dest.msisdn;
+        if (!consent_.claim_disclaimer(key)) {
+          asio::steady_timer pause(co_await asio::this_coro::executor);
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+          while (consent_.disclaimer_in_flight(key) && std::chrono::steady_clock::now() < give_up) {
+            pause.expires_after(std::chrono::milliseconds(10));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+          decision = decide_now(dest, services_.clock.now(), *zone);
+          continue;
+        }
+        struct Release {
+          ConsentServices& consent;
+          const std::string& key;
+          ~Release() { consent.release_disclaimer(key); }
+        } release{consent_, key};
         // The disclaimer's submit_sm_resp is awaited before the MT goes, so the carrier sees
         // them in that order (SPEC 8). Decide again right before it: a STOP may just have come.
         const auto again = decide_now(dest, services_.clock.now(), *zone);
@@ -584,6 +635,7 @@ asio::awaitable<MtVerdict> ConsentChain::on_mt(MtRequest& request) {
         status = refused->status;
       } else {
         dest.registered_delivery = multi->registered_delivery;
+        dest.may_hold = false;
         verdict.program = dest.program->id;
         auto v = co_await decide_one(request, dest);
         if (v.action != MtVerdict::Action::forward) {
@@ -626,6 +678,7 @@ asio::awaitable<MtVerdict> ConsentChain::on_mt(MtRequest& request) {
     dest.msisdn = (*route)->msisdn;
     dest.from_number = dest.program->numbers.empty() ? "" : dest.program->numbers.front();
     dest.category = request.account.default_category;
+    dest.may_hold = false;
     auto v = co_await decide_one(request, dest);
     if (v.action == MtVerdict::Action::accept) {
       // A replacement is never held: it replaces a message that is already with the carrier.
@@ -646,8 +699,10 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   const auto text = extract_text(request.pdu);
   std::string raw;
   if (is_multipart(text)) {
-    proto::IncomingPart part{request.upstream + "|" + request.subscriber + "|" + request.number,
-                             text.data_coding, text.esm_class, bytes_of(text.payload), text.sar};
+    // IncomingPart::key is a string_view: the key must outlive add_part.
+    const std::string key = request.upstream + "|" + request.subscriber + "|" + request.number;
+    proto::IncomingPart part{key, text.data_coding, text.esm_class, bytes_of(text.payload),
+                             text.sar};
     auto whole = consent_.add_part(part);
     if (!whole) co_return verdict;  // forwarded; keywords are matched on the whole message
     raw = std::move(*whole);

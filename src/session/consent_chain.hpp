@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <smppguard/proto/concat.hpp>
 
 #include "policy/engine.hpp"
@@ -37,6 +38,14 @@ class ConsentServices {
 
   /// Adds one part of a multipart MO; the whole text once every part has arrived.
   std::optional<std::string> add_part(const proto::IncomingPart& part);
+
+  /// Disclaimer mode: at most one disclaimer in flight per subscriber and program, so that MTs
+  /// sent together to a new subscriber get one disclaimer. claim_disclaimer() is true when the
+  /// caller now sends it (and must release_disclaimer() afterwards); false while another MT's
+  /// disclaimer is on its way: wait until !disclaimer_in_flight(), then decide again. Thread-safe.
+  bool claim_disclaimer(const std::string& key);
+  void release_disclaimer(const std::string& key);
+  bool disclaimer_in_flight(const std::string& key);
 
   /// Runs the follow-up work of an MO or an MT in the background, in order.
   void spawn(std::function<asio::awaitable<void>()> work);
@@ -61,6 +70,8 @@ class ConsentServices {
   Strand strand_;
   std::mutex reassembly_mu_;
   proto::Reassembler reassembler_;
+  std::mutex disclaimers_mu_;
+  std::set<std::string> disclaimers_;  // program '\n' msisdn of the disclaimers in flight
   std::atomic<bool> stopped_{false};
 };
 

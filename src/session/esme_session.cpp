@@ -121,7 +121,7 @@ void EsmeSession::on_closed() {
     services_.registry.remove(this);
     services_.metrics.binds(metrics::Side::esme, account_).Decrement();
     services_.metrics.window_in_flight(metrics::Side::esme, account_).Decrement(
-        static_cast<double>(in_flight_));
+        static_cast<double>(in_flight_.load()));
     SG_LOG(info, "unbound").kv("account", account_).kv("peer", peer());
   }
   state_ = BindState::closed;
@@ -228,6 +228,8 @@ asio::awaitable<void> EsmeSession::bind_flow(proto::Pdu request) {
     tenant_ = account->tenant;
     window_ = std::max<std::uint32_t>(1, account->window);
     BindInfo info{account_, tenant_, state_, peer(), id_};
+    info.since_ms = to_unix_ms(services_.clock.now());
+    info.window = window_;
     if (!services_.registry.add(me, info, account->max_binds)) {
       state_ = BindState::unbinding;
       status = st::kEsmeRbindfail, reason = "max_binds reached";
@@ -297,6 +299,7 @@ void EsmeSession::start_mt(const proto::Header& header, std::span<const std::uin
   job->account = account;
   job->started = now;
   ++in_flight_;
+  submitted_.fetch_add(1, std::memory_order_relaxed);
   services_.metrics.window_in_flight(metrics::Side::esme, account_).Increment();
   if (in_flight_ >= window_) pause_reading();
   auto me = self();

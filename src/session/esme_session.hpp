@@ -14,6 +14,7 @@
 //   unbinding — after an unbind either way; then closed.
 // All members run on the session's strand; deliver() and request_unbind() may be called from any
 // thread.
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
@@ -46,7 +47,9 @@ class EsmeSession final : public Connection {
   BindState state() const { return state_; }
   std::uint64_t id() const { return id_; }
   /// Requests from this bind in flight (for /v1/sessions and metrics).
-  std::size_t in_flight() const { return in_flight_; }
+  std::size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  /// MT requests received on this bind since it was bound (for /v1/sessions). Any thread.
+  std::uint64_t submitted() const { return submitted_.load(std::memory_order_relaxed); }
 
  protected:
   void on_request(const proto::Header& header, std::span<const std::uint8_t> frame) override;
@@ -73,7 +76,8 @@ class EsmeSession final : public Connection {
   std::string account_;
   std::string tenant_;
   std::uint32_t window_ = 64;
-  std::size_t in_flight_ = 0;
+  std::atomic<std::size_t> in_flight_{0};  // read by /v1/sessions from other threads
+  std::atomic<std::uint64_t> submitted_{0};
   std::uint64_t id_;
   SteadyTime unbind_deadline_{};
   bool unbind_requested_ = false;

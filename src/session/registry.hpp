@@ -25,6 +25,8 @@ struct BindInfo {
   BindState state = BindState::open;
   std::string peer;
   std::uint64_t id = 0;
+  std::int64_t since_ms = 0;  // bound at (Unix ms)
+  std::uint32_t window = 0;   // the account's window when it bound
 };
 
 class SessionRegistry {

@@ -26,6 +26,11 @@ HarnessOptions bind_options(bool simulator) {
       {.system_id = "iponly", .password = "pw3", .tenant = "acme", .allowed_ips = {"127.0.0.2/32"}});
   o.config.accounts.push_back(
       {.system_id = "twobinds", .password = "pw4", .tenant = "acme", .max_binds = 2});
+  // Consent is enforced (SPEC 4): the subscriber the MTs go to has texted START to both
+  // programs (possible only with a carrier to text through).
+  if (simulator) {
+    o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}, {cfg::kSubscriber, cfg::kGlobexNumber}};
+  }
   return o;
 }
 

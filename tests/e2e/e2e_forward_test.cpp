@@ -49,12 +49,19 @@ std::string tlv_hex(const boost::json::object& carrier, std::uint16_t tag) {
   return "<absent>";
 }
 
+// Consent is enforced (SPEC 4): both subscribers these tests send to have texted START.
+HarnessOptions opted_in() {
+  HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}, {"15557654321", cfg::kAcmeNumber}};
+  return o;
+}
+
 }  // namespace
 
 TEST_SUITE("forward") {
 
 TEST_CASE("submit_sm, data_sm and submit_multi reach the carrier byte for byte") {
-  Harness h;
+  Harness h(opted_in());
   auto c = h.bind(cmd::kBindTransceiver);
 
   SUBCASE("submit_sm with standard, unknown and v5.0 TLVs") {

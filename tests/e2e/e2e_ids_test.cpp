@@ -67,6 +67,7 @@ TEST_SUITE("ids") {
 
 TEST_CASE("query_sm, replace_sm and cancel_sm are rewritten both ways") {
   HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};  // consent is enforced (SPEC 4)
   o.sim_args = {"--id-format", "hex"};
   Harness h(o);
   auto c = h.bind(cmd::kBindTransceiver);
@@ -132,6 +133,7 @@ TEST_CASE("query_sm, replace_sm and cancel_sm are rewritten both ways") {
 
 TEST_CASE("receipts reach the sending account's receiver under the proxy id") {
   HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};  // consent is enforced (SPEC 4)
   o.sim_args = {"--receipt-delay", "100ms"};
   Harness h(o);
   auto tx = h.bind(cmd::kBindTransmitter);
@@ -189,6 +191,7 @@ TEST_CASE("receipts reach the sending account's receiver under the proxy id") {
 
 TEST_CASE("receipts whose text id is decimal are still routed (message_id_format hex)") {
   HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};  // consent is enforced (SPEC 4)
   o.sim_args = {"--id-format", "hex", "--receipt-id-format", "decimal", "--receipt-delay", "50ms"};
   o.config.message_id_format = "hex";
   Harness h(o);
@@ -213,6 +216,7 @@ TEST_CASE("receipts whose text id is decimal are still routed (message_id_format
 
 TEST_CASE("a multipart MT: every part gets its own proxy id and its receipt") {
   HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};  // consent is enforced (SPEC 4)
   o.sim_args = {"--receipt-delay", "50ms"};
   Harness h(o);
   auto trx = h.bind(cmd::kBindTransceiver);

@@ -21,12 +21,19 @@ std::size_t count(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// Consent is enforced (SPEC 4): the subscriber these tests send to has texted START.
+HarnessOptions opted_in() {
+  HarnessOptions o;
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};
+  return o;
+}
+
 }  // namespace
 
 TEST_SUITE("signals") {
 
 TEST_CASE("SIGHUP adds an account without dropping binds; an invalid config is rejected") {
-  Harness h;
+  Harness h(opted_in());
   auto existing = h.bind(cmd::kBindTransceiver);
   {
     auto c = h.connect("127.0.0.6");
@@ -77,7 +84,7 @@ TEST_CASE("SIGTERM: bound ESMEs are unbound and the daemon exits 0") {
 }
 
 TEST_CASE("SIGTERM: an MT in flight at the carrier is still answered before the session ends") {
-  Harness h;
+  Harness h(opted_in());
   h.sim().add_rule("1555", "delay", 0, 800);
   auto c = h.bind(cmd::kBindTransceiver);
   const auto seq = c->send(make_submit(cfg::kAcmeNumber, cfg::kSubscriber, "in flight"));

@@ -19,12 +19,17 @@ namespace proto = smppguard::proto;
 namespace cmd = smppguard::proto::cmd;
 namespace st = smppguard::proto::status;
 
+// Consent is enforced (SPEC 4): the subscribers these tests send to have texted START.
+const std::vector<OptIn> kOptedIn = {{cfg::kSubscriber, cfg::kAcmeNumber},
+                                     {"15558880000", cfg::kAcmeNumber}};
+
 }  // namespace
 
 TEST_SUITE("throttle") {
 
 TEST_CASE("account throughput 5: a burst of 20 gets the first 5 through, then ESME_RTHROTTLED") {
   HarnessOptions o;
+  o.opt_in = kOptedIn;
   o.config.accounts[0].throughput = 5;
   Harness h(o);
   auto c = h.bind(cmd::kBindTransmitter);
@@ -59,7 +64,9 @@ TEST_CASE("account throughput 5: a burst of 20 gets the first 5 through, then ES
 }
 
 TEST_CASE("the carrier's ESME_RTHROTTLED is passed through") {
-  Harness h;
+  HarnessOptions o;
+  o.opt_in = kOptedIn;
+  Harness h(o);
   h.sim().add_rule("1555888", "status", st::kEsmeRthrottled);
   auto c = h.bind(cmd::kBindTransceiver);
   auto r = c->request(make_submit(cfg::kAcmeNumber, "15558880000", "carrier is busy"));
@@ -71,6 +78,7 @@ TEST_CASE("the carrier's ESME_RTHROTTLED is passed through") {
 
 TEST_CASE("window 4 and a slow carrier: the proxy stops reading, nothing is dropped") {
   HarnessOptions o;
+  o.opt_in = kOptedIn;  // before the delay rule below, which would hold the confirmations too
   o.config.accounts[0].window = 4;
   o.config.response_timeout = "10s";
   Harness h(o);

@@ -37,6 +37,7 @@ TEST_CASE("the carrier drops the link: not ready, then reconnected") {
   // Long enough back-off that /readyz is seen at 503 (each delay is drawn from [min/2, min]).
   o.config.reconnect_min = "400ms";
   o.config.reconnect_max = "1s";
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};  // consent is enforced (SPEC 4)
   Harness h(o);
   CHECK(h.metric("smppguard_upstream_up", {{"upstream", cfg::kUpstream}}) ==
         std::optional<double>(1));
@@ -62,9 +63,15 @@ TEST_CASE("the carrier drops the link: not ready, then reconnected") {
 }
 
 TEST_CASE("without a bound upstream an MT is refused with ESME_RSYSERR at once") {
+  // Consent is enforced (SPEC 4), and a subscriber can only give it through a carrier: the
+  // subscriber texts START first; then the carrier goes away for good and the daemon is started
+  // again with its upstream pointing at the closed port.
   HarnessOptions o;
-  o.simulator = false;  // the upstream port is closed
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};
   Harness h(o);
+  h.stop_simulator();
+  REQUIRE(h.stop_daemon() == std::optional<int>(0));
+  h.start_daemon(/*wait_ready=*/false);
   CHECK(h.daemon_get("/readyz").status == 503);
   CHECK(h.metric("smppguard_upstream_up", {{"upstream", cfg::kUpstream}}) ==
         std::optional<double>(0));
@@ -82,7 +89,11 @@ TEST_CASE("without a bound upstream an MT is refused with ESME_RSYSERR at once")
 }
 
 TEST_CASE("a carrier that does not answer: ESME_RSYSERR after response_timeout") {
-  Harness h;
+  HarnessOptions o;
+  // Consent is enforced (SPEC 4); opted in before the no_answer rule, which would swallow the
+  // confirmation too.
+  o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}, {"15559990000", cfg::kAcmeNumber}};
+  Harness h(o);
   h.sim().add_rule("1555999", "no_answer");
   auto c = h.bind(cmd::kBindTransceiver);
   const auto start = std::chrono::steady_clock::now();

@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <map>
+#include <smppguard/proto/commands.hpp>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -60,6 +62,65 @@ std::int64_t json_int(const json::object& o, const char* key) {
 
 // ---- ConfigSpec -------------------------------------------------------------------------------
 
+namespace {
+
+std::string digits_of(const std::string& number) {
+  return number.starts_with("+") ? number.substr(1) : number;
+}
+
+void yaml_list(std::ostringstream& y, const std::vector<std::string>& items, bool quote) {
+  y << "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    y << (i ? ", " : "") << (quote ? "\"" : "") << items[i] << (quote ? "\"" : "");
+  }
+  y << "]";
+}
+
+void render_program(std::ostringstream& y, const ProgramSpec& p) {
+  y << "  - id: " << p.id << "\n    tenant: " << p.tenant << "\n    name: \"" << p.name << "\"\n"
+    << "    numbers: ";
+  yaml_list(y, p.numbers, true);
+  y << "\n    opt_in_mode: " << p.opt_in_mode << "\n";
+  if (!p.help_contact.empty()) y << "    help_contact: \"" << p.help_contact << "\"\n";
+  auto opt = [&](const char* key, const std::string& v) {
+    if (!v.empty()) y << "    " << key << ": " << v << "\n";
+  };
+  auto opt_bool = [&](const char* key, const std::optional<bool>& v) {
+    if (v) y << "    " << key << ": " << (*v ? "true" : "false") << "\n";
+  };
+  opt_bool("hold", p.hold);
+  opt("hold_ttl", p.hold_ttl);
+  opt("request_interval", p.request_interval);
+  opt("implied_ttl", p.implied_ttl);
+  opt("reminder_interval", p.reminder_interval);
+  opt("stop_scope", p.stop_scope);
+  opt_bool("phrase_opt_out", p.phrase_opt_out);
+  opt_bool("mo_requires_consent", p.mo_requires_consent);
+  opt_bool("forward_keywords", p.forward_keywords);
+  opt("timezone", p.timezone);
+  if (p.quiet_hours) {
+    y << "    quiet_hours: { start: \"" << p.quiet_hours->start << "\", end: \""
+      << p.quiet_hours->end << "\", action: " << p.quiet_hours->action << " }\n";
+  } else {
+    y << "    quiet_hours: null\n";
+  }
+  if (p.frequency_cap) {
+    y << "    frequency_cap: { max: " << p.frequency_cap->max << ", per: " << p.frequency_cap->per;
+    if (!p.frequency_cap->categories.empty()) {
+      y << ", categories: ";
+      yaml_list(y, p.frequency_cap->categories, false);
+    }
+    y << " }\n";
+  }
+  if (!p.join_keywords.empty()) {
+    y << "    keywords:\n      join: ";
+    yaml_list(y, p.join_keywords, true);
+    y << "\n";
+  }
+}
+
+}  // namespace
+
 std::string ConfigSpec::render() const {
   std::ostringstream y;
   y << "node_id: " << cfg::kNodeId << "\n"
@@ -73,12 +134,12 @@ std::string ConfigSpec::render() const {
       << "    tenant: " << a.tenant << "\n    window: " << a.window
       << "\n    throughput: " << a.throughput << "\n    max_binds: " << a.max_binds << "\n";
     if (!a.allowed_ips.empty()) {
-      y << "    allowed_ips: [";
-      for (std::size_t i = 0; i < a.allowed_ips.size(); ++i) {
-        y << (i ? ", " : "") << a.allowed_ips[i];
-      }
-      y << "]\n";
+      y << "    allowed_ips: ";
+      yaml_list(y, a.allowed_ips, false);
+      y << "\n";
     }
+    if (!a.refuse_with.empty()) y << "    refuse_with: " << a.refuse_with << "\n";
+    if (!a.default_category.empty()) y << "    default_category: " << a.default_category << "\n";
   }
   y << "upstreams:\n"
     << "  - name: " << cfg::kUpstream << "\n    host: 127.0.0.1\n    port: " << upstream_port
@@ -89,14 +150,25 @@ std::string ConfigSpec::render() const {
     << "\n    reconnect: { min: " << reconnect_min << ", max: " << reconnect_max << " }"
     << "\n    message_id_format: " << message_id_format << "\n"
     << "routes:\n  - { prefix: \"\", upstream: " << cfg::kUpstream << " }\n"
-    << "programs:\n"
-    << "  - id: acme-alerts\n    tenant: acme\n    name: \"Acme Alerts\"\n"
-    << "    numbers: [\"+" << cfg::kAcmeNumber << "\", \"" << cfg::kAcmeShortCode << "\"]\n"
-    << "    opt_in_mode: strict\n    quiet_hours: null\n    help_contact: \"help@acme.example\"\n"
-    << "  - id: globex-news\n    tenant: globex\n    name: \"Globex News\"\n"
-    << "    numbers: [\"+" << cfg::kGlobexNumber << "\"]\n"
-    << "    opt_in_mode: strict\n    quiet_hours: null\n    help_contact: \"help@globex.example\"\n";
+    << "programs:\n";
+  for (const auto& p : programs) render_program(y, p);
   return y.str();
+}
+
+const ProgramSpec* ConfigSpec::program_of_number(const std::string& number) const {
+  for (const auto& p : programs) {
+    for (const auto& n : p.numbers) {
+      if (digits_of(n) == digits_of(number)) return &p;
+    }
+  }
+  return nullptr;
+}
+
+ProgramSpec* ConfigSpec::program(const std::string& id) {
+  for (auto& p : programs) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
 }
 
 // ---- Simulator --------------------------------------------------------------------------------
@@ -195,6 +267,13 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
   config_path_ = dir_.path() / "smppguard.yaml";
   write_config();
   start_daemon(options_.wait_ready && options_.simulator);
+  if (!options_.opt_in.empty()) {
+    if (!options_.simulator) throw std::runtime_error("opt_in needs the simulator");
+    if (!options_.wait_ready && !wait_readyz(200)) {
+      throw std::runtime_error("the daemon did not become ready; its log:\n" + tail(daemon_log()));
+    }
+    opt_in(options_.opt_in, /*drain_mo=*/true);
+  }
 }
 
 Harness::~Harness() {
@@ -232,6 +311,86 @@ void Harness::start_daemon(bool wait_ready) {
 
 void Harness::kill9_daemon() {
   if (daemon_) daemon_->process().kill9();
+}
+
+std::optional<int> Harness::stop_daemon(std::chrono::milliseconds timeout) {
+  if (!daemon_) return std::nullopt;
+  daemon_->process().signal(SIGTERM);
+  return daemon_->process().wait(timeout);
+}
+
+void Harness::stop_simulator() { sim_.reset(); }
+
+void Harness::opt_in(const std::vector<OptIn>& subscribers, bool drain_mo) {
+  // 1. START from each subscriber; the proxy records express consent before it answers the
+  //    carrier, then sends its opt_in_confirm from the number texted.
+  std::map<std::string, int> per_tenant;  // START MOs forwarded to each tenant
+  for (const auto& s : subscribers) {
+    const auto* program = options_.config.program_of_number(s.number);
+    if (program == nullptr) throw std::runtime_error("opt_in: no program owns " + s.number);
+    json::object mo;
+    mo["from"] = "+" + digits_of(s.msisdn);
+    mo["to"] = s.number;
+    mo["text"] = "START";
+    const auto r = sim().post_mo(mo);
+    if (r.status != 200) {
+      throw std::runtime_error("opt_in: POST /mo -> " + std::to_string(r.status) + " " + r.error +
+                               r.body);
+    }
+    const auto status = json_int(json::parse(r.body).as_object(), "status");
+    if (status != 0) {
+      throw std::runtime_error("opt_in: the proxy answered START with status " +
+                               std::to_string(status));
+    }
+    ++per_tenant[program->tenant];
+  }
+  // 2. Every confirmation reached the carrier.
+  const bool confirmed = eventually(
+      [&] {
+        const auto sent = sim().messages("submit_sm");
+        for (const auto& s : subscribers) {
+          bool found = false;
+          for (const auto& m : sent) {
+            found = found || (json_string(m, "destination_addr") == digits_of(s.msisdn) &&
+                              json_string(m, "source_addr") == digits_of(s.number));
+          }
+          if (!found) return false;
+        }
+        return true;
+      },
+      10s);
+  if (!confirmed) {
+    throw std::runtime_error("opt_in: no opt_in_confirm reached the carrier; daemon log:\n" +
+                             tail(daemon_log()));
+  }
+  sim().clear_messages();
+  if (!drain_mo) return;
+  // 3. The START MOs wait in the tenant's delivery queue: a receiver takes them off.
+  for (const auto& [tenant, n] : per_tenant) {
+    const AccountSpec* account = nullptr;
+    for (const auto& a : options_.config.accounts) {
+      if (a.tenant == tenant && a.allowed_ips.empty() && account == nullptr) account = &a;
+    }
+    if (account == nullptr) continue;  // nobody can receive them; nothing to drain
+    auto rx = bind(smppguard::proto::cmd::kBindReceiver, account->system_id, account->password);
+    for (int i = 0; i < n; ++i) {
+      if (!rx->receive_deliver(0, 10s)) {
+        throw std::runtime_error("opt_in: the START MO did not reach " + account->system_id);
+      }
+    }
+    rx->unbind();
+    rx->wait_closed(5s);
+    const std::vector<std::pair<std::string, std::string>> labels = {
+        {"side", "esme"}, {"name", account->system_id}};
+    if (!eventually([&] { return metric("smppguard_binds", labels).value_or(0) == 0; }, 5s)) {
+      throw std::runtime_error("opt_in: the draining receiver did not go away");
+    }
+  }
+  if (!eventually(
+          [&] { return metric("smppguard_queue_depth", {{"queue", "mo"}}).value_or(0) == 0; },
+          5s)) {
+    throw std::runtime_error("opt_in: START MOs left in the queue");
+  }
 }
 
 std::string Harness::daemon_log() const { return read_file(dir_.path() / "daemon.log"); }

@@ -6,8 +6,9 @@
 // Flow: Harness(options) -> starts the simulator (unless options.simulator is false; then the
 // upstream points at a closed port) -> writes the daemon config (ConfigSpec::render) into the
 // temp dir -> starts the daemon, waits for its ports file and, when asked, for /readyz 200
-// (= the upstream is bound) -> the test speaks SMPP/HTTP -> ~Harness stops the daemon (SIGTERM,
-// then SIGKILL), then the simulator. Every wait is bounded.
+// (= the upstream is bound) -> the subscribers of options.opt_in text START (consent is
+// enforced: the programs are strict by default) -> the test speaks SMPP/HTTP -> ~Harness stops
+// the daemon (SIGTERM, then SIGKILL), then the simulator. Every wait is bounded.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -34,6 +35,47 @@ struct AccountSpec {
   std::uint32_t throughput = 0;  // 0 = unlimited
   std::uint32_t max_binds = 4;
   std::vector<std::string> allowed_ips;  // CIDRs; empty = any
+  std::string refuse_with;       // response | receipt; "" = the default (response)
+  std::string default_category;  // conversational | informational | promotional; "" = default
+};
+
+/// `programs[].quiet_hours` of the generated config.
+struct QuietHoursSpec {
+  std::string start;              // "HH:MM"
+  std::string end;                // "HH:MM"
+  std::string action = "reject";  // reject | hold
+};
+
+/// `programs[].frequency_cap` of the generated config.
+struct FrequencyCapSpec {
+  std::uint32_t max = 3;
+  std::string per = "24h";
+  std::vector<std::string> categories;  // empty = the default (informational, promotional)
+};
+
+/// One `programs[]` entry. Empty strings and unset optionals are left out of the YAML, so the
+/// daemon's defaults (config-reference.yaml) apply; except opt_in_mode and quiet_hours, which
+/// the harness sets (strict, off) so that the proxy-core suites see no quiet hours.
+struct ProgramSpec {
+  std::string id;
+  std::string tenant;
+  std::string name;
+  std::vector<std::string> numbers;  // as config writes them: "+18005550100" or "12345"
+  std::string help_contact;
+  std::string opt_in_mode = "strict";
+  std::optional<bool> hold;
+  std::string hold_ttl;
+  std::string request_interval;
+  std::string implied_ttl;
+  std::string reminder_interval;
+  std::string stop_scope;  // program | tenant
+  std::optional<bool> phrase_opt_out;
+  std::optional<bool> mo_requires_consent;
+  std::optional<bool> forward_keywords;
+  std::string timezone;
+  std::optional<QuietHoursSpec> quiet_hours;  // nullopt = `quiet_hours: null` (off)
+  std::optional<FrequencyCapSpec> frequency_cap;
+  std::vector<std::string> join_keywords;
 };
 
 /// The numbers and names the generated config uses (tests refer to these).
@@ -51,6 +93,9 @@ inline constexpr const char* kGlobexNumber = "18005550199";
 inline constexpr const char* kUnknownNumber = "18005550777";
 // A subscriber.
 inline constexpr const char* kSubscriber = "15551234567";
+// Program ids of the default config.
+inline constexpr const char* kAcmeProgram = "acme-alerts";
+inline constexpr const char* kGlobexProgram = "globex-news";
 // Accounts: app1 belongs to acme, app2 to globex.
 inline constexpr const char* kApp1 = "app1";
 inline constexpr const char* kApp1Password = "pw1";
@@ -63,6 +108,17 @@ struct ConfigSpec {
   std::vector<AccountSpec> accounts = {
       {.system_id = cfg::kApp1, .password = cfg::kApp1Password, .tenant = "acme"},
       {.system_id = cfg::kApp2, .password = cfg::kApp2Password, .tenant = "globex"}};
+  std::vector<ProgramSpec> programs = {
+      {.id = cfg::kAcmeProgram,
+       .tenant = "acme",
+       .name = "Acme Alerts",
+       .numbers = {std::string("+") + cfg::kAcmeNumber, cfg::kAcmeShortCode},
+       .help_contact = "help@acme.example"},
+      {.id = cfg::kGlobexProgram,
+       .tenant = "globex",
+       .name = "Globex News",
+       .numbers = {std::string("+") + cfg::kGlobexNumber},
+       .help_contact = "help@globex.example"}};
   std::string bind_timeout = "1s";
   std::uint32_t max_pdu_size = 4096;
   // upstream
@@ -80,6 +136,16 @@ struct ConfigSpec {
 
   /// The YAML text.
   std::string render() const;
+  /// The program owning `number` (digits as in cfg::, with or without '+', or a short code);
+  /// nullptr when none does.
+  const ProgramSpec* program_of_number(const std::string& number) const;
+  ProgramSpec* program(const std::string& id);
+};
+
+/// A subscriber who gives consent by texting START to a program number (see Harness::opt_in).
+struct OptIn {
+  std::string msisdn;  // digits, e.g. cfg::kSubscriber (a leading '+' is allowed)
+  std::string number;  // the program number texted, e.g. cfg::kAcmeNumber or cfg::kAcmeShortCode
 };
 
 /// The carrier simulator process and its HTTP control API.
@@ -137,6 +203,8 @@ struct HarnessOptions {
   std::vector<std::string> sim_args;     // extra smsc-sim arguments
   bool wait_ready = true;                // wait for /readyz 200 (needs the simulator)
   ConfigSpec config;
+  /// Subscribers opted in at start (Harness::opt_in), before the test binds anything.
+  std::vector<OptIn> opt_in;
 };
 
 class Harness {
@@ -176,6 +244,23 @@ class Harness {
   void start_daemon(bool wait_ready);
   /// kill -9 the daemon and reap it.
   void kill9_daemon();
+  /// SIGTERM the daemon and wait for it to exit; its exit status (nullopt on timeout).
+  std::optional<int> stop_daemon(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  /// Stops the simulator (SIGTERM): the carrier is gone, its port closed.
+  void stop_simulator();
+
+  /// Gives consent the way a subscriber does: for each entry, POST /mo START from the subscriber
+  /// to the program number, wait until the carrier has received the proxy's opt_in_confirm
+  /// submit_sm to that subscriber, then clear the simulator's /messages. With `drain_mo`, the
+  /// START MOs (forwarded to the tenant like every MO) are then taken off the delivery queue by
+  /// a receiver bound for the occasion and unbound again, so the test starts with an empty
+  /// queue and no bind: only do that while the test has no receiver of that tenant bound.
+  void opt_in(const std::vector<OptIn>& subscribers, bool drain_mo = true);
+  void opt_in(const std::string& msisdn, const std::string& number, bool drain_mo = true) {
+    opt_in(std::vector<OptIn>{{msisdn, number}}, drain_mo);
+  }
+  /// The store directory (config().store_path).
+  std::filesystem::path store_path() const { return options_.config.store_path; }
   /// The daemon's log so far (all its runs).
   std::string daemon_log() const;
 
