@@ -103,6 +103,11 @@ TEST_SUITE("admin_ops") {
             {{"side", "esme"}, {"direction", "in"}, {"command", "submit_sm"}}) >= 5);
     CHECK(m("smppguard_pdus_total",
             {{"side", "upstream"}, {"direction", "out"}, {"command", "submit_sm"}}) >= 2);
+    // smppguard's own refusals keep their codes apart (vendor range in hex), not one "vendor".
+    CHECK(m("smppguard_pdus_total", {{"side", "esme"},
+                                     {"direction", "out"},
+                                     {"command", "submit_sm_resp"},
+                                     {"status", "0x00000401"}}) >= 1);
     CHECK(m("smppguard_mt_decisions_total",
             {{"program", "acme-alerts"}, {"decision", "refused"}, {"reason", "no_consent"}}) == 1);
     CHECK(m("smppguard_mt_decisions_total",
