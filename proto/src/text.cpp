@@ -214,4 +214,6 @@ std::optional<std::size_t> ucs2_unit_count(std::string_view utf8) {
   return n;
 }
 
+void append_utf8(std::string& out, char32_t cp) { detail::utf8_append(out, cp); }
+
 }  // namespace smppguard::proto

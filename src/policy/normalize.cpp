@@ -1,6 +1,7 @@
 #include "policy/normalize.hpp"
 
 #include <cstddef>
+#include <smppguard/proto/text.hpp>
 
 namespace smppguard::policy {
 namespace {
@@ -49,24 +50,6 @@ char32_t decode_utf8(std::string_view s, std::size_t& i) {
   }
   i += len;
   return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 CharClass classify(char32_t cp) {
@@ -158,14 +141,14 @@ NormalizedText normalize_text(std::string_view utf8) {
     }
     if (in_space) result.text.push_back(' ');
     in_space = false;
-    append_utf8(result.text, units[i].cp);
+    proto::append_utf8(result.text, units[i].cp);
   }
 
   std::string word;
   for (std::size_t i = first; i <= last; ++i) {
     const Unit& u = units[i];
     if (is_word_char(u.cls)) {
-      append_utf8(word, u.cp);
+      proto::append_utf8(word, u.cp);
       continue;
     }
     const bool inner_apostrophe = u.cls == CharClass::apostrophe && !word.empty() &&

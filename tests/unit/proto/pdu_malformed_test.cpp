@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bytes.hpp"
 #include "smppguard/proto/decode.hpp"
 #include "smppguard/proto/encode.hpp"
 
@@ -16,35 +17,8 @@ using namespace smppguard::proto;
 
 namespace {
 
-using Octets = std::vector<std::uint8_t>;
-
-struct Bytes {
-  Octets body;
-  Bytes& u8(std::uint8_t v) {
-    body.push_back(v);
-    return *this;
-  }
-  Bytes& u16(std::uint16_t v) {
-    return u8(static_cast<std::uint8_t>(v >> 8)).u8(static_cast<std::uint8_t>(v));
-  }
-  Bytes& u32(std::uint32_t v) {
-    return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v));
-  }
-  Bytes& raw(std::string_view s) {
-    body.insert(body.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& cstr(std::string_view s) { return raw(s).u8(0); }
-  Bytes& tlv(std::uint16_t tag, std::string_view v) {
-    return u16(tag).u16(static_cast<std::uint16_t>(v.size())).raw(v);
-  }
-  Octets frame(std::uint32_t id, std::uint32_t seq, std::uint32_t status = 0) const {
-    Bytes f;
-    f.u32(static_cast<std::uint32_t>(16 + body.size())).u32(id).u32(status).u32(seq);
-    f.body.insert(f.body.end(), body.begin(), body.end());
-    return f.body;
-  }
-};
+using smppguard::test::Bytes;
+using smppguard::test::Octets;
 
 std::string str(std::size_t n, char c = 'a') { return std::string(n, c); }
 

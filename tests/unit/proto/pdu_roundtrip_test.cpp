@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bytes.hpp"
 #include "smppguard/proto/decode.hpp"
 #include "smppguard/proto/encode.hpp"
 
@@ -14,37 +15,8 @@ using namespace smppguard::proto;
 
 namespace {
 
-using Octets = std::vector<std::uint8_t>;
-
-// Builds a PDU body octet by octet.
-struct Bytes {
-  Octets body;
-  Bytes& u8(std::uint8_t v) {
-    body.push_back(v);
-    return *this;
-  }
-  Bytes& u16(std::uint16_t v) {
-    return u8(static_cast<std::uint8_t>(v >> 8)).u8(static_cast<std::uint8_t>(v));
-  }
-  Bytes& u32(std::uint32_t v) {
-    return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v));
-  }
-  Bytes& raw(std::string_view s) {
-    body.insert(body.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& cstr(std::string_view s) { return raw(s).u8(0); }
-  Bytes& tlv(std::uint16_t tag, std::string_view v) {
-    return u16(tag).u16(static_cast<std::uint16_t>(v.size())).raw(v);
-  }
-  // Header (command_length computed) + body.
-  Octets frame(std::uint32_t id, std::uint32_t status, std::uint32_t seq) const {
-    Bytes f;
-    f.u32(static_cast<std::uint32_t>(16 + body.size())).u32(id).u32(status).u32(seq);
-    f.body.insert(f.body.end(), body.begin(), body.end());
-    return f.body;
-  }
-};
+using smppguard::test::Bytes;
+using smppguard::test::Octets;
 
 Octets hex(std::string_view s) {
   Octets out;
@@ -105,7 +77,7 @@ TEST_CASE("bind_receiver and bind_transceiver share the bind layout") {
     Pdu pdu{id, 0, 0x7FFFFFFF, Bind{"esme", "pw", "", kInterfaceVersion50, 2, 9, "^1555"}};
     Bytes b;
     b.cstr("esme").cstr("pw").cstr("").u8(0x50).u8(2).u8(9).cstr("^1555");
-    check_round_trip(pdu, b.frame(id, 0, 0x7FFFFFFF));
+    check_round_trip(pdu, b.frame(id, 0x7FFFFFFF, 0));
   }
 }
 
@@ -132,7 +104,7 @@ TEST_CASE("outbind") {
   Pdu pdu{cmd::kOutbind, 0, 3, Outbind{"smsc", "secret"}};
   Bytes b;
   b.cstr("smsc").cstr("secret");
-  check_round_trip(pdu, b.frame(cmd::kOutbind, 0, 3));
+  check_round_trip(pdu, b.frame(cmd::kOutbind, 3, 0));
 }
 
 TEST_CASE(
@@ -179,7 +151,7 @@ TEST_CASE("submit_sm with every mandatory field and a TLV") {
   b.u8(0x40).u8(0).u8(1).cstr("250101120000000+").cstr("000001000000000R");
   b.u8(1).u8(0).u8(8).u8(0).u8(10).raw(std::string("\x05\x00\x03\x2A\x02\x01\x00H\x00i", 10));
   b.tlv(0x1400, std::string(1, '\x02'));
-  const Octets wire = b.frame(cmd::kSubmitSm, 0, 0x01020304);
+  const Octets wire = b.frame(cmd::kSubmitSm, 0x01020304, 0);
   CHECK(wire.size() == 16 + 4 + 2 + 12 + 2 + 12 + 3 + 17 + 17 + 4 + 1 + 10 + 5);
   check_round_trip(pdu, wire);
 }
@@ -194,7 +166,7 @@ TEST_CASE("submit_sm with all fields at their maximum size") {
   Bytes b;
   b.cstr(sm.service_type).u8(0).u8(0).cstr(sm.source_addr).u8(0).u8(0).cstr(sm.destination_addr);
   b.u8(0).u8(0).u8(0).cstr("").cstr("").u8(0).u8(0).u8(0).u8(0).u8(254).raw(sm.short_message);
-  check_round_trip(pdu, b.frame(cmd::kSubmitSm, 0, 1));
+  check_round_trip(pdu, b.frame(cmd::kSubmitSm, 1, 0));
 }
 
 TEST_CASE("submit_sm_resp and deliver_sm_resp") {
@@ -249,7 +221,7 @@ TEST_CASE("submit_multi_resp with unsuccess_sme entries") {
   b.cstr("m1").u8(2);
   b.u8(1).u8(1).cstr("15550000001").u32(0x400);
   b.u8(1).u8(1).cstr("15550000002").u32(0x0B);
-  check_round_trip(pdu, b.frame(cmd::kSubmitMultiResp, 0, 6));
+  check_round_trip(pdu, b.frame(cmd::kSubmitMultiResp, 6, 0));
   // No unsuccessful destinations.
   check_round_trip(Pdu{cmd::kSubmitMultiResp, 0, 7, SubmitMultiResp{"m2", {}, {}}},
                    hex("00000014 80000021 00000000 00000007 6D3200 00"));
@@ -277,7 +249,7 @@ TEST_CASE("deliver_sm carrying a delivery receipt with TLVs") {
   b.tlv(0x001E, std::string("0A1B\0", 5));
   b.tlv(0x0427, std::string("\x02", 1));
   b.tlv(0x0423, std::string("\x03\x00\x00", 3));
-  const Octets wire = b.frame(cmd::kDeliverSm, 0, 100);
+  const Octets wire = b.frame(cmd::kDeliverSm, 100, 0);
   check_round_trip(pdu, wire);
 
   auto dec = decode(wire);
@@ -310,7 +282,7 @@ TEST_CASE("data_sm with 64-character addresses and message_payload") {
   b.u8(0).u8(0).u8(4);
   b.tlv(0x0424, str(300, 'p'));
   b.tlv(0x020A, std::string("\x23\xF0", 2));
-  const Octets wire = b.frame(cmd::kDataSm, 0, 8);
+  const Octets wire = b.frame(cmd::kDataSm, 8, 0);
   CHECK(wire.size() == 16 + 4 + 2 + 65 + 2 + 65 + 3 + 304 + 6);
   check_round_trip(pdu, wire);
 }
@@ -351,7 +323,7 @@ TEST_CASE("cancel_sm") {
   CancelSm c{"", "12AB", 1, 1, "15551230000", 1, 1, "15557654321"};
   Bytes b;
   b.cstr("").cstr("12AB").u8(1).u8(1).cstr("15551230000").u8(1).u8(1).cstr("15557654321");
-  check_round_trip(Pdu{cmd::kCancelSm, 0, 12, c}, b.frame(cmd::kCancelSm, 0, 12));
+  check_round_trip(Pdu{cmd::kCancelSm, 0, 12, c}, b.frame(cmd::kCancelSm, 12, 0));
 }
 
 TEST_CASE("replace_sm carries its TLVs through") {
@@ -369,7 +341,7 @@ TEST_CASE("replace_sm carries its TLVs through") {
   Bytes b;
   b.cstr("12AB").u8(1).u8(1).cstr("15551230000").cstr("").cstr("250101000000000+");
   b.u8(1).u8(0).u8(8).raw("new text").tlv(0x1500, "vendor");
-  check_round_trip(Pdu{cmd::kReplaceSm, 0, 13, r}, b.frame(cmd::kReplaceSm, 0, 13));
+  check_round_trip(Pdu{cmd::kReplaceSm, 0, 13, r}, b.frame(cmd::kReplaceSm, 13, 0));
 }
 
 TEST_CASE("alert_notification with ms_availability_status") {
@@ -410,7 +382,7 @@ TEST_CASE("error responses: both forms decode, each re-encodes as it came") {
                            cmd::kDataSmResp, cmd::kDeliverSmResp}) {
     CAPTURE(command_name(id));
     Bytes none;
-    auto d = decode(none.frame(id, status::kEsmeRsyserr, 3));
+    auto d = decode(none.frame(id, 3, status::kEsmeRsyserr));
     REQUIRE(d);
     CHECK(std::holds_alternative<Empty>(d->body));
   }

@@ -116,6 +116,9 @@ struct EncodedText {
 /// use split_for_sms (concat.hpp) to cut it into SMS parts.
 TextResult<EncodedText> encode_text_for_sms(std::string_view utf8);
 
+/// Appends `cp` (a Unicode scalar value) to `out` as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 /// True when `utf8` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
 bool is_valid_utf8(std::string_view utf8);
 
