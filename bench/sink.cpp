@@ -8,8 +8,10 @@
 //   deliver_sm MOs over the binds, --mo-window in flight per bind, at full speed or --mo-rate per
 //   second. Every 20th MO (5%) is a keyword, STOP, HELP and START in turn, each from a subscriber
 //   no other keyword MO uses; the others are plain texts stamped "t=<monotonic ns>" so that the
-//   receiver can measure the whole trip. Counts deliver_sm_resp statuses, their latency
-//   (injection to response) and the rate, and writes them as JSON to --mo-result. With
+//   receiver can measure the whole trip. --mo-stops-only makes every MO a STOP, each from a
+//   subscriber of its own (with --mo-window 1 --mo-binds 1: one STOP at a time). Counts
+//   deliver_sm_resp statuses, their latency (injection to response; the STOPs' alone as
+//   stop_latency_us) and the rate, and writes them as JSON to --mo-result. With
 //   --stop-log, the subscribers whose STOP was answered OK are written one per line (the bench
 //   checks afterwards that each is opted out in the store, i.e. durable).
 //   --ports-file F receives {"smpp": port}. SIGTERM/SIGINT: prints the totals as JSON and exits.
@@ -99,6 +101,7 @@ class Sink {
         mo_binds_(args.u64("mo-binds", 1)),
         mo_range_start_(args.u64("mo-range-start", 0)),
         mo_range_size_(std::max<std::uint64_t>(1, args.u64("mo-range-size", 1000000))),
+        mo_stops_only_(args.has("mo-stops-only")),
         rng_(args.u64("seed", 7)) {
     if (mo_count_ > 0) {
       const auto number = args.str("mo-number", "18005550100");
@@ -279,10 +282,10 @@ class Sink {
     std::int32_t keyword = -1;
     const Template* t = &other_;
     std::uint64_t subscriber;
-    if (n % 20 == 7) {
+    if (mo_stops_only_ || n % 20 == 7) {
       // Keyword k goes to a subscriber of its own: k * stride mod range is one to one for a
-      // stride coprime with the range.
-      const std::uint64_t k = n / 20;
+      // stride coprime with the range. With --mo-stops-only every MO is keyword 3k (a STOP).
+      const std::uint64_t k = mo_stops_only_ ? 3 * n : n / 20;
       t = &keywords_[k % 3];
       subscriber = mo_range_start_ + (k * 1'000'003ULL + 12345) % mo_range_size_;
       if (k % 3 == 0) keyword = static_cast<std::int32_t>(subscriber - mo_range_start_);
@@ -309,6 +312,7 @@ class Sink {
     if (slot >= s.slots.size() || s.slots[slot].seq != seq || seq == 0) return;  // a receipt's
     const auto now = Clock::now();
     latencies_.add(now - s.slots[slot].sent);
+    if (s.slots[slot].keyword >= 0) stop_latencies_.add(now - s.slots[slot].sent);
     if (status == 0 && s.slots[slot].keyword >= 0)
       stops_ok_.push_back(static_cast<std::uint64_t>(s.slots[slot].keyword));
     s.slots[slot].seq = 0;
@@ -343,6 +347,7 @@ class Sink {
         {"STOP", keyword_counts_[0]}, {"HELP", keyword_counts_[1]}, {"START", keyword_counts_[2]}};
     o["stops_acknowledged"] = stops_ok_.size();
     o["latency_us"] = latencies_.summary_us();
+    o["stop_latency_us"] = stop_latencies_.summary_us();
     o["cpu_s"] = cpu_.stop();
     o["peak_rss_mib"] = cpu_.peak_rss_mib();
     const auto text = json::serialize(o);
@@ -385,6 +390,7 @@ class Sink {
   const std::uint64_t mo_binds_;
   const std::uint64_t mo_range_start_;
   const std::uint64_t mo_range_size_;
+  const bool mo_stops_only_;
   Rng rng_;
   std::vector<std::shared_ptr<Session>> sessions_;
   std::uint64_t binds_ = 0;
@@ -399,6 +405,7 @@ class Sink {
   std::map<std::uint32_t, std::uint64_t> mo_statuses_;
   std::vector<std::uint64_t> stops_ok_;
   Latencies latencies_;
+  Latencies stop_latencies_;  // the STOPs' deliver_sm_resp alone
   Clock::time_point t0_{};
   Clock::time_point last_response_{};
   bool mo_done_ = false;
@@ -415,7 +422,8 @@ int main(int argc, char** argv) {
           "  MO mode: --mo-count M [--mo-window W] [--mo-rate R] [--mo-binds B] [--mo-start-file "
           "F]\n"
           "           [--mo-range-start I --mo-range-size N] [--mo-number DIGITS] [--mo-result F]\n"
-          "           [--stop-log F] [--pids name=pid,...] [--pids-file F (read at the start)]");
+          "           [--mo-stops-only] [--stop-log F] [--pids name=pid,...]\n"
+          "           [--pids-file F (read at the start)]");
       return 0;
     }
     asio::io_context io(1);
