@@ -5,8 +5,8 @@
 //
 // Not tested end to end: store_unavailable (0x406). Provoking an unreadable store under a
 // running daemon needs a fault the daemon does not expose outside its unit tests (the store's
-// FaultSwitch is compiled into test binaries only); it is covered by the session and policy
-// unit tests.
+// FaultSwitch is compiled into test binaries only); only the policy unit tests cover it (a store
+// error fails the mutation); see docs/consent-tests.md.
 #include <doctest/doctest.h>
 
 #include <chrono>

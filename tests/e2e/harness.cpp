@@ -112,10 +112,20 @@ void render_program(std::ostringstream& y, const ProgramSpec& p) {
     }
     y << " }\n";
   }
-  if (!p.join_keywords.empty()) {
-    y << "    keywords:\n      join: ";
-    yaml_list(y, p.join_keywords, true);
-    y << "\n";
+  if (!p.join_keywords.empty() || !p.opt_out_keywords.empty() || !p.opt_in_keywords.empty() ||
+      !p.help_keywords.empty()) {
+    y << "    keywords:\n";
+    const std::pair<const char*, const std::vector<std::string>*> lists[] = {
+        {"opt_out", &p.opt_out_keywords},
+        {"opt_in", &p.opt_in_keywords},
+        {"help", &p.help_keywords},
+        {"join", &p.join_keywords}};
+    for (const auto& [key, words] : lists) {
+      if (words->empty()) continue;
+      y << "      " << key << ": ";
+      yaml_list(y, *words, true);
+      y << "\n";
+    }
   }
 }
 

@@ -76,6 +76,10 @@ struct ProgramSpec {
   std::optional<QuietHoursSpec> quiet_hours;  // nullopt = `quiet_hours: null` (off)
   std::optional<FrequencyCapSpec> frequency_cap;
   std::vector<std::string> join_keywords;
+  // keywords.opt_out / opt_in / help: added to the defaults of SPEC 5 (empty = left out).
+  std::vector<std::string> opt_out_keywords;
+  std::vector<std::string> opt_in_keywords;
+  std::vector<std::string> help_keywords;
 };
 
 /// The numbers and names the generated config uses (tests refer to these).

@@ -442,3 +442,45 @@ TEST_CASE_FIXTURE(Fixture, "reads after close fail cleanly") {
   CHECK(store->deliveries("t", 0, 1).error() == make_error_code(StoreErrc::closed));
   CHECK_FALSE(store->verify_audit().whole);
 }
+
+// SPEC 3: opt-outs are kept forever, other records at least 5 years, and the audit log is never
+// rewritten. Only message routes expire (the compaction filter above); consent records and the
+// audit chain must survive compaction however old they are.
+TEST_CASE_FIXTURE(Fixture, "consent records and audit entries survive compaction after years") {
+  auto out = sample_record(clock.ms());
+  out.state = ConsentState::opted_out;
+  const auto in = sample_record(clock.ms());
+  REQUIRE_FALSE(commit([&](Batch& b) {
+    b.put_consent("acme", "+15551230001", out);
+    b.put_tenant_consent("acme", "+15551230001", out);
+    b.put_consent("acme", "+15551230002", in);
+    b.append_audit(test::sample_audit("acme", "+15551230001", clock.ms()));
+    b.append_audit(test::sample_audit("acme", "+15551230002", clock.ms()));
+  }));
+  const auto consents = testing::raw_key_count(*store, "consent");
+  REQUIRE(consents >= 2);
+
+  constexpr std::int64_t kYear = 366LL * 24 * 3600 * 1000;
+  for (int years : {1, 5, 6, 30}) {
+    CAPTURE(years);
+    clock.set(1'700'000'000'000 + years * kYear);
+    REQUIRE_FALSE(testing::compact_all(*store));
+    reopen();
+    CHECK(testing::raw_key_count(*store, "consent") == consents);
+    auto got = store->get_consent("acme", "+15551230001");
+    REQUIRE(got);
+    REQUIRE(got->has_value());
+    CHECK(**got == out);
+    auto pair = ConsentPair{};
+    REQUIRE_FALSE(store->get_consent_pair("acme", "acme", "+15551230001", pair));
+    REQUIRE(pair.tenant.has_value());
+    CHECK(pair.tenant->state == ConsentState::opted_out);
+    got = store->get_consent("acme", "+15551230002");
+    REQUIRE(got);
+    REQUIRE(got->has_value());
+    CHECK(**got == in);
+    const auto report = store->verify_audit();
+    CHECK(report.whole);
+    CHECK(report.entries == 2);
+  }
+}
