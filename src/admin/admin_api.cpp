@@ -92,13 +92,20 @@ std::optional<ApiError> parse_time(const HttpRequest& r, std::string_view name,
                                    std::int64_t& out_ms) {
   const std::string* v = r.param(name);
   if (v == nullptr) return std::nullopt;
-  auto t = parse_rfc3339(*v);
-  if (!t && v->size() == 10) t = parse_rfc3339(*v + "T00:00:00Z");  // a plain date, UTC
+  // parse_rfc3339 yields nanoseconds since 1970, which overflow about 292 years away: refuse
+  // the years outside 1970..2200 before converting.
+  int year = -1;
+  if (v->size() >= 4) std::from_chars(v->data(), v->data() + 4, year);
+  std::optional<TimePoint> t;
+  if (year >= 1970 && year <= 2200) {
+    t = parse_rfc3339(*v);
+    if (!t && v->size() == 10) t = parse_rfc3339(*v + "T00:00:00Z");  // a plain date, UTC
+  }
   if (!t) {
     return ApiError{400, "invalid_parameter",
                     std::string(name) +
                         " must be an RFC 3339 time (2026-01-15T00:00:00Z) or a "
-                        "date (2026-01-15)"};
+                        "date (2026-01-15), years 1970 to 2200"};
   }
   out_ms = to_unix_ms(*t);
   return std::nullopt;

@@ -14,6 +14,7 @@
 #include <boost/url/url_view.hpp>
 #include <cctype>
 #include <optional>
+#include <tuple>
 
 #include "common/log.hpp"
 
@@ -301,9 +302,12 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       continue;
     }
 
+    // HTTP/1.0 knows no chunked encoding: send the body as it comes and close to end it.
+    const bool chunked = version >= 11;
+    if (!chunked) keep_alive = false;
     http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
     set_common(res, response, keep_alive);
-    res.chunked(true);
+    res.chunked(chunked);
     http::response_serializer<http::empty_body> serializer{res};
     stream.expires_after(limits_.read_timeout);
     auto [hec, hn] =
@@ -325,9 +329,14 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       if (!ok) break;
       if (chunk.empty()) continue;
       stream.expires_after(limits_.read_timeout);
-      auto [cec, cn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)),
-                                                  asio::as_tuple(asio::use_awaitable));
-      (void)cn;
+      boost::system::error_code cec;
+      if (chunked) {
+        std::tie(cec, std::ignore) = co_await asio::async_write(
+            stream, http::make_chunk(asio::buffer(chunk)), asio::as_tuple(asio::use_awaitable));
+      } else {
+        std::tie(cec, std::ignore) = co_await asio::async_write(
+            stream, asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+      }
       if (cec) {
         ok = false;
         break;
@@ -335,7 +344,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     }
     // A failed stream ends without the last chunk: the client sees a truncated body, not a
     // complete-looking one.
-    if (!ok) break;
+    if (!ok || !chunked) break;
     stream.expires_after(limits_.read_timeout);
     auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(),
                                                 asio::as_tuple(asio::use_awaitable));

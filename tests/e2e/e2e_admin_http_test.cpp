@@ -168,4 +168,38 @@ TEST_SUITE("admin_http") {
     CHECK(in.find("\"upstreams\"") != std::string::npos);
   }
 
+  TEST_CASE("HTTP/1.0: a streamed answer (audit) is not chunked; the close ends it") {
+    auto hp = admin_harness();
+    auto& h = *hp;
+    json::object body;
+    body["state"] = "opted_in";
+    body["level"] = "express";
+    REQUIRE(put_consent(h, "acme-alerts", "%2B15551234567", body).status == 201);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(h.http_port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    detail::send_all(fd, std::string("GET /v1/audit HTTP/1.0\r\nAuthorization: Bearer ") + kToken +
+                             "\r\n\r\n");
+    std::string in;
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 10000) > 0) {
+      char buf[4096];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto split = in.find("\r\n\r\n");
+    REQUIRE_MESSAGE(split != std::string::npos, in);
+    const std::string head = detail::lower(in.substr(0, split));
+    CHECK(head.find("http/1.0 200") == 0);
+    CHECK_MESSAGE(head.find("transfer-encoding") == std::string::npos, head);
+    const std::string rest = in.substr(split + 4);
+    REQUIRE_MESSAGE(rest.starts_with("{\"seq\":1,"), rest);
+    CHECK(json::parse(rest.substr(0, rest.find('\n'))).at("event").as_string() == "opted_in");
+  }
+
 }  // TEST_SUITE

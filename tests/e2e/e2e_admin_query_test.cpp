@@ -164,6 +164,13 @@ TEST_SUITE("admin_query") {
     CHECK(get(h, "/v1/audit?since=2030-01-01&until=2029-01-01").code() == "invalid_parameter");
     CHECK(get(h, "/v1/audit?msisdn=12").code() == "invalid_msisdn");
     CHECK(get(h, "/v1/audit?since=2026-13-45").code() == "invalid_parameter");
+    // Years far from 1970 do not fit the clock (nanoseconds): 400, never an overflow that
+    // takes the daemon down.
+    CHECK(get(h, "/v1/audit?since=0001-01-01T00:00:00Z").code() == "invalid_parameter");
+    CHECK(get(h, "/v1/audit?until=9999-12-31").code() == "invalid_parameter");
+    CHECK(get(h, "/v1/reports/summary?since=1000-01-01&until=1000-01-02").code() ==
+          "invalid_parameter");
+    CHECK(get(h, "/v1/audit?limit=1").lines().size() == 1);
     // ctl audit prints a table, and the raw NDJSON with --json.
     const std::map<std::string, std::string> env = {
         {"SMPPGUARD_URL", "http://127.0.0.1:" + std::to_string(h.http_port())},
