@@ -498,10 +498,16 @@ asio::awaitable<void> EsmeSession::forward_mt(MtJob& job, const std::string& ups
       route.created_at_ms = now_ms;
       route.expires_at_ms =
           now_ms + job.runtime->config->store.message_map_ttl.count();
-      // A named mutation, not a lambda temporary inside the co_await expression: GCC 12 copies
-      // such temporaries bitwise into the coroutine frame (their strings then free frame memory).
-      store::Mutation mutation = [route](store::Batch& b) { b.put_message_route(route); };
-      const auto ec = co_await commit(services_.store, std::move(mutation), false);
+      // Written at once on this thread when RocksDB can take it without waiting; through the
+      // writer otherwise (a synced group or a write stall in progress, or an error, which the
+      // writer then reports and recovers from).
+      std::error_code ec = services_.store.put_route_now(route);
+      if (ec) {
+        // A named mutation, not a lambda temporary inside the co_await expression: GCC 12 copies
+        // such temporaries bitwise into the coroutine frame (their strings then free frame memory).
+        store::Mutation mutation = [route](store::Batch& b) { b.put_message_route(route); };
+        ec = co_await commit(services_.store, std::move(mutation), false);
+      }
       if (ec) {
         // The carrier accepted the message: answering an error would make the application send
         // it twice. Answer with our id; only receipt routing for this one message is lost.
