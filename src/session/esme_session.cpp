@@ -327,7 +327,7 @@ asio::awaitable<void> EsmeSession::mt_flow(std::shared_ptr<MtJob> jobp) {
   auto& job = *jobp;
   const auto& cfg = *job.runtime->config;
   const auto id = job.header.command_id;
-  std::vector<std::uint8_t> frame = job.frame;
+  std::vector<std::uint8_t> frame;  // what goes upstream: the request's bytes unless rewritten
 
   // The policy chain decides messages; lookups by id (query/cancel/replace) need the id map.
   if (id == cmd::kSubmitSm || id == cmd::kDataSm || id == cmd::kSubmitMulti || id == cmd::kReplaceSm) {
@@ -358,6 +358,9 @@ asio::awaitable<void> EsmeSession::mt_flow(std::shared_ptr<MtJob> jobp) {
       frame = std::move(*encoded);
     }
   }
+
+  // The chain has decided (it may have kept a copy of the request's bytes): take them over.
+  if (frame.empty()) frame = std::move(job.frame);
 
   // Route.
   std::string upstream;
