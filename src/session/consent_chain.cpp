@@ -711,9 +711,15 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  proto::Pdu copy = request.pdu;
-  copy.sequence_number = 0;
-  auto encoded = proto::encode(copy);
+  // The MO as stored when held: the queue item's bytes are the same encoding (sequence 0).
+  std::string encoded;
+  if (request.delivery != nullptr) {
+    encoded = request.delivery->pdu;
+  } else {
+    proto::Pdu copy = request.pdu;
+    copy.sequence_number = 0;
+    if (auto bytes = proto::encode(copy)) encoded.assign(bytes->begin(), bytes->end());
+  }
   policy::MoInput input{cfg,
                         program,
                         request.subscriber,
@@ -723,11 +729,22 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
                         {},
                         services_.store.next_message_id(),
                         services_.clock.now(),
-                        encoded ? std::string(encoded->begin(), encoded->end()) : std::string()};
+                        std::move(encoded)};
   input.match = programs_->match(program.id, input.normalized);
   policy::MoOutcome outcome;
+  // The decision and, when the MO goes on to the tenant, its queue item: one synced mutation.
+  store::DeliveryItem* const delivery = request.delivery;
+  bool queued = false;
   const auto ec = co_await commit(
-      services_.store, [&](store::Batch& b) { outcome = policy::apply_mo(b, input); }, true);
+      services_.store,
+      [&](store::Batch& b) {
+        outcome = policy::apply_mo(b, input);
+        if (delivery != nullptr && outcome.forward && !outcome.hold_mo) {
+          b.enqueue_delivery(*delivery);
+          queued = true;
+        }
+      },
+      true);
   services_.metrics.policy_decision_seconds().Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (ec) {
@@ -758,6 +775,7 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
     });
   }
   verdict.forward = outcome.forward && !outcome.hold_mo;
+  verdict.queued = verdict.forward && queued;
   co_return verdict;
 }
 

@@ -327,7 +327,7 @@ asio::awaitable<void> EsmeSession::mt_flow(std::shared_ptr<MtJob> jobp) {
   auto& job = *jobp;
   const auto& cfg = *job.runtime->config;
   const auto id = job.header.command_id;
-  std::vector<std::uint8_t> frame = job.frame;
+  std::vector<std::uint8_t> frame;  // what goes upstream: the request's bytes unless rewritten
 
   // The policy chain decides messages; lookups by id (query/cancel/replace) need the id map.
   if (id == cmd::kSubmitSm || id == cmd::kDataSm || id == cmd::kSubmitMulti || id == cmd::kReplaceSm) {
@@ -358,6 +358,9 @@ asio::awaitable<void> EsmeSession::mt_flow(std::shared_ptr<MtJob> jobp) {
       frame = std::move(*encoded);
     }
   }
+
+  // The chain has decided (it may have kept a copy of the request's bytes): take them over.
+  if (frame.empty()) frame = std::move(job.frame);
 
   // Route.
   std::string upstream;
@@ -498,10 +501,16 @@ asio::awaitable<void> EsmeSession::forward_mt(MtJob& job, const std::string& ups
       route.created_at_ms = now_ms;
       route.expires_at_ms =
           now_ms + job.runtime->config->store.message_map_ttl.count();
-      // A named mutation, not a lambda temporary inside the co_await expression: GCC 12 copies
-      // such temporaries bitwise into the coroutine frame (their strings then free frame memory).
-      store::Mutation mutation = [route](store::Batch& b) { b.put_message_route(route); };
-      const auto ec = co_await commit(services_.store, std::move(mutation), false);
+      // Written at once on this thread when RocksDB can take it without waiting; through the
+      // writer otherwise (a synced group or a write stall in progress, or an error, which the
+      // writer then reports and recovers from).
+      std::error_code ec = services_.store.put_route_now(route);
+      if (ec) {
+        // A named mutation, not a lambda temporary inside the co_await expression: GCC 12 copies
+        // such temporaries bitwise into the coroutine frame (their strings then free frame memory).
+        store::Mutation mutation = [route](store::Batch& b) { b.put_message_route(route); };
+        ec = co_await commit(services_.store, std::move(mutation), false);
+      }
       if (ec) {
         // The carrier accepted the message: answering an error would make the application send
         // it twice. Answer with our id; only receipt routing for this one message is lost.

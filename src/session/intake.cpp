@@ -91,28 +91,51 @@ asio::awaitable<std::uint32_t> Intake::handle_mo(const config::Upstream& upstrea
   const auto subscriber = policy::normalize_address(src_ton, src_npi, src,
                                                     cfg.defaults.default_country,
                                                     policy::AddressRole::source);
+  // The queue item is built first, so that the chain can queue the MO in the same synced
+  // mutation as its decision (one fsync per MO). An MO that cannot be encoded is decided all the
+  // same and then answered with a system error, as before.
+  auto item = make_item(SessionRegistry::tenant_target(program->tenant), store::DeliveryKind::mo,
+                        pdu);
   MoRequest request{cfg, *program, subscriber ? subscriber->value : src, number->value, pdu,
-                    upstream.name};
+                    upstream.name, item ? &*item : nullptr};
   const MoVerdict verdict = co_await rt->chain->on_mo(request);
   if (!verdict.forward) co_return verdict.status;
-  co_return co_await enqueue(SessionRegistry::tenant_target(program->tenant),
-                             store::DeliveryKind::mo, pdu);
+  if (!item) co_return st::kEsmeRsyserr;
+  if (verdict.queued) {
+    queued(item->target, item->kind);
+    co_return st::kEsmeRok;
+  }
+  co_return co_await commit_item(std::move(*item));
 }
 
-asio::awaitable<std::uint32_t> Intake::enqueue(std::string target, store::DeliveryKind kind,
-                                               const proto::Pdu& pdu) {
+std::optional<store::DeliveryItem> Intake::make_item(std::string target,
+                                                     store::DeliveryKind kind,
+                                                     const proto::Pdu& pdu) {
   proto::Pdu copy = pdu;
   copy.sequence_number = 0;  // patched when sent
   auto bytes = proto::encode(copy);
-  if (!bytes) co_return st::kEsmeRsyserr;
+  if (!bytes) return std::nullopt;
   const auto now_ms = to_unix_ms(services_.clock.now());
   store::DeliveryItem item;
-  item.target = target;
+  item.target = std::move(target);
   item.kind = kind;
   item.pdu.assign(bytes->begin(), bytes->end());
   item.created_at_ms = now_ms;
   item.expires_at_ms = now_ms + std::chrono::duration_cast<Millis>(kDeliveryTtl).count();
   item.next_attempt_at_ms = now_ms;
+  return item;
+}
+
+asio::awaitable<std::uint32_t> Intake::enqueue(std::string target, store::DeliveryKind kind,
+                                               const proto::Pdu& pdu) {
+  auto item = make_item(std::move(target), kind, pdu);
+  if (!item) co_return st::kEsmeRsyserr;
+  co_return co_await commit_item(std::move(*item));
+}
+
+asio::awaitable<std::uint32_t> Intake::commit_item(store::DeliveryItem item) {
+  const std::string target = item.target;
+  const auto kind = item.kind;
   // A named mutation, not a lambda temporary inside the co_await expression: GCC 12 copies such
   // temporaries bitwise into the coroutine frame (their strings then free frame memory).
   store::Mutation mutation = [item = std::move(item)](store::Batch& b) mutable {
@@ -124,10 +147,14 @@ asio::awaitable<std::uint32_t> Intake::enqueue(std::string target, store::Delive
     SG_LOG(error, "enqueue_failed").kv("target", target).kv("error", ec.message());
     co_return st::kEsmeRxTAppn;  // the carrier keeps it and tries again
   }
+  queued(target, kind);
+  co_return st::kEsmeRok;
+}
+
+void Intake::queued(const std::string& target, store::DeliveryKind kind) {
   services_.metrics.queue_depth(kind == store::DeliveryKind::mo ? "mo" : "receipt")
       .Set(static_cast<double>(services_.store.queued_deliveries(kind)));
   services_.delivery.notify(target);
-  co_return st::kEsmeRok;
 }
 
 }  // namespace smppguard::session

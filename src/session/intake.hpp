@@ -10,6 +10,7 @@
 // Thread-safe; handle() runs on the calling link's strand.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <optional>
 #include <smppguard/proto/pdu.hpp>
 
 #include "config/config.hpp"
@@ -33,6 +34,12 @@ class Intake {
                                                   proto::Pdu pdu);
   boost::asio::awaitable<std::uint32_t> enqueue(std::string target, store::DeliveryKind kind,
                                                 const proto::Pdu& pdu);
+  /// The queue item for `pdu` (encoded with sequence number 0); nullopt when it cannot be encoded.
+  std::optional<store::DeliveryItem> make_item(std::string target, store::DeliveryKind kind,
+                                               const proto::Pdu& pdu);
+  boost::asio::awaitable<std::uint32_t> commit_item(store::DeliveryItem item);
+  /// After the item is durable: queue depth metric and the delivery lane's wake-up.
+  void queued(const std::string& target, store::DeliveryKind kind);
   Services& services_;
 };
 

@@ -52,11 +52,17 @@ struct MoRequest {
   std::string number;               // the number the subscriber texted (a program number)
   proto::Pdu& pdu;
   std::string upstream;
+  /// The queue item that forwards this MO to the tenant's ESMEs (its pdu is the MO encoded with
+  /// sequence number 0), or null. A chain that records its decision in a store mutation enqueues
+  /// it in that same mutation when the MO is to be forwarded, and sets MoVerdict::queued: one
+  /// synced commit per MO, the decision and the queued MO atomic. Otherwise the caller queues it.
+  store::DeliveryItem* delivery = nullptr;
 };
 
 /// What the chain decided for an MO.
 struct MoVerdict {
   bool forward = true;       // queue it for the tenant's ESMEs
+  bool queued = false;       // forward, and MoRequest::delivery is already queued (durably)
   std::uint32_t status = 0;  // deliver_sm_resp status to the upstream when not OK
 };
 

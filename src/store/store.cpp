@@ -680,6 +680,7 @@ StoreStats StoreImpl::stats() const {
   s.mutations_committed = mutations_committed_.load(std::memory_order_relaxed);
   s.mutations_failed = mutations_failed_.load(std::memory_order_relaxed);
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
+  s.direct_route_writes = direct_route_writes_.load(std::memory_order_relaxed);
   s.block_cache_bytes = shared_.block_cache ? shared_.block_cache->GetUsage() : 0;
   std::shared_lock lock(db_mutex_);
   if (db_) {

@@ -62,6 +62,7 @@ struct StoreStats {
   std::uint64_t mutations_committed = 0;  // mutations whose changes were written
   std::uint64_t mutations_failed = 0;     // mutations that threw (mutation_failed)
   std::uint64_t write_errors = 0;         // groups that failed with io_error
+  std::uint64_t direct_route_writes = 0;  // routes written by put_route_now (not in the above)
   // RocksDB memory, for the RSS budget (docs/store.md): the block cache's usage includes the
   // memtables charged to it; table readers are what index/filter blocks outside the cache take.
   std::uint64_t block_cache_bytes = 0;
@@ -207,6 +208,14 @@ class Store {
   /// is closed (`closed`) or read-only (`read_only`), `done` runs at once on the calling thread
   /// before submit returns; otherwise it runs later on the writer thread.
   virtual void submit(Mutation mutation, bool sync, Completion done) = 0;
+
+  /// The MT hot path: writes one message route at once on the calling thread, unsynced, without
+  /// the writer queue (RocksDB group-commits concurrent callers). The effect is that of
+  /// Batch::put_message_route in an unsynced mutation. When it returns OK the route is written
+  /// (survives kill -9) and readable. It never waits on a write stall or on a synced group being
+  /// written: it then answers `busy` without writing. On any error nothing was written, and the
+  /// caller goes through submit() instead, which reports the definitive result.
+  virtual std::error_code put_route_now(const MessageRoute& route) = 0;
 
   /// A new message id, unique across restarts of this node: node_id, a boot counter persisted at
   /// open, and a per-boot counter ("<node>-<boot base36>-<counter base36>", docs/store.md). At

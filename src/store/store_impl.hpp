@@ -90,6 +90,7 @@ class StoreImpl final : public Store {
   AuditVerifyReport verify_audit() const override;
 
   void submit(Mutation mutation, bool sync, Completion done) override;
+  std::error_code put_route_now(const MessageRoute& route) override;
   std::string next_message_id() override;
   std::uint64_t queued_deliveries(DeliveryKind kind) const override;
   std::uint64_t held_messages() const override;
@@ -172,6 +173,11 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> mutations_committed_{0};
   std::atomic<std::uint64_t> mutations_failed_{0};
   std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> direct_route_writes_{0};
+  // put_route_now: true while the writer writes a synced group (a direct write would queue
+  // behind its fsync), and true after a direct write until the WAL is synced again.
+  std::atomic<bool> syncing_{false};
+  std::atomic<bool> direct_unsynced_{false};
 };
 
 }  // namespace smppguard::store::detail

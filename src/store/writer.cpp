@@ -19,6 +19,31 @@ void require_component(std::string_view s, const char* what) {
   if (!valid_component(s)) throw std::invalid_argument(std::string("store: NUL in ") + what);
 }
 
+/// The idmap entries of one route: the `p` key, and the `u` key when upstream_key is set.
+/// created_at 0 means now; expires_at 0 means created_at + ttl. Shared by put_message_route and
+/// put_route_now, so both write the same bytes.
+template <typename Put>
+void encode_route_entries(const MessageRoute& route, std::int64_t now_ms, std::int64_t ttl_ms,
+                          Put&& put) {
+  std::int64_t created = route.created_at_ms != 0 ? route.created_at_ms : now_ms;
+  std::int64_t expires = route.expires_at_ms != 0 ? route.expires_at_ms : created + ttl_ms;
+  std::string value;
+  if (created == route.created_at_ms && expires == route.expires_at_ms) {
+    encode(route, value);
+  } else {
+    MessageRoute r = route;
+    r.created_at_ms = created;
+    r.expires_at_ms = expires;
+    encode(r, value);
+  }
+  put(route_proxy_key(route.proxy_id), std::move(value));
+  if (!route.upstream_key.empty()) {
+    std::string ref;
+    encode_route_ref(expires, route.proxy_id, ref);
+    put(route_upstream_key(route.upstream, route.upstream_key), std::move(ref));
+  }
+}
+
 /// Flow: created for one mutation; reads look in its own staging, then in what earlier
 /// mutations of the group staged, then in the DB; writes go to its staging only. The writer
 /// merges the staging into the group when the mutation returns, and drops it when it throws.
@@ -154,18 +179,10 @@ class BatchImpl final : public Batch {
 
   void put_message_route(const MessageRoute& route) override {
     require_component(route.upstream, "upstream");
-    MessageRoute r = route;
-    if (r.created_at_ms == 0) r.created_at_ms = now_ms_;
-    if (r.expires_at_ms == 0) {
-      r.expires_at_ms = r.created_at_ms + store_.options().message_map_ttl.count();
-    }
-    std::string value;
-    encode(r, value);
-    put(Cf::idmap, route_proxy_key(r.proxy_id), std::move(value));
-    if (!r.upstream_key.empty()) {
-      encode_route_ref(r.expires_at_ms, r.proxy_id, value);
-      put(Cf::idmap, route_upstream_key(r.upstream, r.upstream_key), std::move(value));
-    }
+    encode_route_entries(route, now_ms_, store_.options().message_map_ttl.count(),
+                         [&](std::string key, std::string value) {
+                           put(Cf::idmap, std::move(key), std::move(value));
+                         });
   }
 
   void record_sent(std::string_view program, std::string_view msisdn, std::int64_t at_ms,
@@ -324,6 +341,32 @@ void StoreImpl::submit(Mutation mutation, bool sync, Completion done) {
   queue_cv_.notify_one();
 }
 
+std::error_code StoreImpl::put_route_now(const MessageRoute& route) {
+  if (options_.read_only) return StoreErrc::read_only;
+  if (!valid_component(route.upstream)) return StoreErrc::invalid_argument;
+  // A direct write would queue inside RocksDB behind the writer's fsync: let the writer take it.
+  if (syncing_.load(std::memory_order_acquire)) return StoreErrc::busy;
+  rocksdb::WriteBatch wb;
+  std::error_code ec;
+  encode_route_entries(route, now_ms(), options_.message_map_ttl.count(),
+                       [&](std::string key, std::string value) {
+                         if (!ec && !wb.Put(handle(Cf::idmap), key, value).ok()) {
+                           ec = StoreErrc::io_error;
+                         }
+                       });
+  if (ec) return ec;
+  std::shared_lock lock(db_mutex_);
+  if (!db_) return unavailable();
+  rocksdb::WriteOptions wo;
+  wo.sync = false;
+  wo.no_slowdown = true;  // a stall answers Incomplete at once instead of blocking this thread
+  const auto s = db_->Write(wo, &wb);
+  if (!s.ok()) return s.IsIncomplete() ? StoreErrc::busy : StoreErrc::io_error;
+  direct_unsynced_.store(true, std::memory_order_relaxed);
+  direct_route_writes_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
 void StoreImpl::writer_loop() {
   std::vector<Pending> group;
   group.reserve(kMaxGroup);
@@ -400,6 +443,8 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
   }
   const bool sync = options_.sync && want_sync;
   rocksdb::Status s;
+  // Direct route writes (put_route_now) stay away while a synced group is written.
+  if (sync) syncing_.store(true, std::memory_order_release);
   if (wb.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;
@@ -409,11 +454,12 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
       if (sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
       unsynced_writes_ = !sync;
     }
-  } else if (sync && unsynced_writes_) {
+  } else if (sync && (unsynced_writes_ || direct_unsynced_.exchange(false))) {
     // Nothing new to write, but a caller relies on earlier unsynced writes being durable.
     s = db_->SyncWAL();
     if (s.ok()) unsynced_writes_ = false;
   }
+  if (sync) syncing_.store(false, std::memory_order_release);
 
   if (!s.ok()) {
     chain_ = group_start;

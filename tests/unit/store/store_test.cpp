@@ -71,6 +71,50 @@ TEST_CASE_FIXTURE(Fixture, "get_consent_pair returns the program and the tenant-
         make_error_code(StoreErrc::invalid_argument));
 }
 
+TEST_CASE_FIXTURE(Fixture, "put_route_now writes the same route as a mutation, at once") {
+  MessageRoute route;
+  route.proxy_id = store->next_message_id();
+  route.account = "app1";
+  route.upstream = "carrierA";
+  route.upstream_id = "00CD34";
+  route.upstream_key = "cd34";
+  route.program = "acme";
+  route.msisdn = "+15551234567";
+  REQUIRE_FALSE(store->put_route_now(route));
+  CHECK(store->stats().direct_route_writes == 1);
+
+  MessageRoute expected = route;
+  expected.created_at_ms = clock.ms();
+  expected.expires_at_ms = clock.ms() + 72LL * 3600 * 1000;
+  auto by_proxy = store->find_route_by_proxy_id(route.proxy_id);
+  REQUIRE(by_proxy);
+  REQUIRE(by_proxy->has_value());
+  CHECK(**by_proxy == expected);
+  auto by_upstream = store->find_route_by_upstream_id("carrierA", "cd34");
+  REQUIRE(by_upstream);
+  REQUIRE(by_upstream->has_value());
+  CHECK(**by_upstream == expected);
+
+  // The same bytes as Batch::put_message_route.
+  MessageRoute twin = route;
+  twin.proxy_id = store->next_message_id();
+  twin.upstream_key = "cd35";
+  REQUIRE_FALSE(commit([&](Batch& b) { b.put_message_route(twin); }, false));
+  auto twin_read = store->find_route_by_proxy_id(twin.proxy_id);
+  REQUIRE(twin_read);
+  REQUIRE(twin_read->has_value());
+  MessageRoute same = **twin_read;
+  same.proxy_id = route.proxy_id;
+  same.upstream_key = route.upstream_key;
+  CHECK(same == expected);
+
+  MessageRoute bad = route;
+  bad.upstream = std::string("a\0b", 3);
+  CHECK(store->put_route_now(bad) == make_error_code(StoreErrc::invalid_argument));
+  store->close();
+  CHECK(store->put_route_now(route) == make_error_code(StoreErrc::closed));
+}
+
 TEST_CASE_FIXTURE(Fixture, "message routes are found by both ids and expire") {
   MessageRoute route;
   route.proxy_id = store->next_message_id();
