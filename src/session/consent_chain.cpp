@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
 #include <cstdio>
 #include <smppguard/proto/commands.hpp>
 #include <smppguard/proto/decode.hpp>
@@ -23,6 +24,48 @@ namespace st = proto::status;
 namespace cmd = proto::cmd;
 
 namespace {
+
+// A store read the MT decision needed has failed: counted, and logged at error at most once a
+// second (a broken store fails every MT; the metric carries the rate).
+void report_read_error(Services& services, std::string_view op, const std::error_code& ec) {
+  services.metrics.store_error(op);
+  static std::atomic<std::int64_t> last_logged_ms{0};
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  auto last = last_logged_ms.load(std::memory_order_relaxed);
+  if (now - last < 1000 || !last_logged_ms.compare_exchange_strong(last, now)) return;
+  SG_LOG(error, "store_read_failed")
+      .kv("op", op)
+      .kv("error", ec.message())
+      .kv("effect", "mt refused store_unavailable");
+}
+
+// The store reads of an MT decision (consent pair, then the frequency cap's count when it
+// applies) and the decision. Any read error refuses with store_unavailable: fail closed.
+policy::MtDecision read_and_decide(Services& services, const config::Config& config,
+                                   const policy::MtSubject& subject, TimePoint now,
+                                   const policy::TimeZone& zone) {
+  const auto& program = *subject.program;
+  store::ConsentPair pair;
+  if (const auto ec =
+          services.store.get_consent_pair(program.id, program.tenant, subject.msisdn, pair)) {
+    report_read_error(services, "read_consent", ec);
+    return policy::refusal(config, policy::Reason::store_unavailable);
+  }
+  std::size_t sent = 0;
+  if (program.frequency_cap && program.frequency_cap->applies_to(subject.category)) {
+    auto n = services.store.sent_since(program.id, subject.msisdn,
+                                       to_unix_ms(now) - program.frequency_cap->per.count());
+    if (!n) {
+      report_read_error(services, "read_freq", n.error());
+      return policy::refusal(config, policy::Reason::store_unavailable);
+    }
+    sent = *n;
+  }
+  return policy::decide_mt(policy::MtContext{config, program, subject, now, zone, sent}, pair);
+}
+
 
 // The text of a deliver_sm/data_sm/submit_sm and its concatenation info, if any.
 struct MoText {
@@ -159,20 +202,8 @@ policy::MtDecision ConsentServices::redecide(const config::Config& config,
   } else if (const auto* ds = original->as<proto::DataSm>()) {
     subject.category = policy::category_of(config, *account, ds->service_type, ds->tlvs);
   }
-  store::ConsentPair pair;
-  if (services_.store.get_consent_pair(program->id, program->tenant, held.msisdn, pair)) {
-    services_.metrics.store_error("read_consent");
-    return policy::refusal(config, policy::Reason::store_unavailable);
-  }
-  std::size_t sent = 0;
-  if (program->frequency_cap && program->frequency_cap->applies_to(subject.category)) {
-    auto n = services_.store.sent_since(program->id, held.msisdn,
-                                        to_unix_ms(now) - program->frequency_cap->per.count());
-    if (!n) return policy::refusal(config, policy::Reason::store_unavailable);
-    sent = *n;
-  }
   const auto zone = policy::subscriber_zone(held.msisdn, *program);
-  return policy::decide_mt(policy::MtContext{config, *program, subject, now, *zone, sent}, pair);
+  return read_and_decide(services_, config, subject, now, *zone);
 }
 
 asio::awaitable<void> ConsentServices::fail_held(const config::Config& config,
@@ -358,25 +389,8 @@ asio::awaitable<MtVerdict> ConsentChain::refusal(MtRequest& request, const Desti
 
 policy::MtDecision ConsentChain::decide_now(const Destination& dest, TimePoint now,
                                             const policy::TimeZone& zone) {
-  const auto& cfg = *config_;
-  const auto& program = *dest.program;
-  store::ConsentPair pair;
-  if (services_.store.get_consent_pair(program.id, program.tenant, dest.msisdn, pair)) {
-    services_.metrics.store_error("read_consent");
-    return policy::refusal(cfg, policy::Reason::store_unavailable);
-  }
-  std::size_t sent = 0;
-  if (program.frequency_cap && program.frequency_cap->applies_to(dest.category)) {
-    auto n = services_.store.sent_since(program.id, dest.msisdn,
-                                        to_unix_ms(now) - program.frequency_cap->per.count());
-    if (!n) {
-      services_.metrics.store_error("read_freq");
-      return policy::refusal(cfg, policy::Reason::store_unavailable);
-    }
-    sent = *n;
-  }
   const policy::MtSubject subject{dest.program, dest.msisdn, dest.category};
-  return policy::decide_mt(policy::MtContext{cfg, program, subject, now, zone, sent}, pair);
+  return read_and_decide(services_, *config_, subject, now, zone);
 }
 
 asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destination& dest) {

@@ -114,6 +114,10 @@ TEST_CASE("consent record unreadable: 0x406 on the wire, nothing sent, counted, 
                                    "status=0x00000406", "program=acme-alerts"})
                         .size() == 2,
                 h.daemon_log());
+  // ... the cause at error level (rate-limited: the two refusals are within a second) ...
+  CHECK_MESSAGE(log_lines_with(h, {"level=error", "event=store_read_failed", "op=read_consent"})
+                        .size() >= 1,
+                h.daemon_log());
   // ... and an audit entry per refused MT (written asynchronously).
   std::vector<json::object> refused;
   CHECK(eventually(
