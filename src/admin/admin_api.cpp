@@ -662,7 +662,9 @@ asio::awaitable<HttpResponse> AdminApi::audit(const HttpRequest& request) {
   if (const auto* p = request.param("program")) filter.program = *p;
   if (auto e = parse_time(request, "since", filter.since_ms)) co_return error(*e);
   if (auto e = parse_time(request, "until", filter.until_ms)) co_return error(*e);
-  if (filter.until_ms != 0 && filter.until_ms <= filter.since_ms) {
+  // until_ms 0 means "no bound" to the scan, so a given until must be checked by its presence
+  // (until=1970-01-01T00:00:00Z is an empty range, not everything).
+  if (request.param("until") != nullptr && filter.until_ms <= filter.since_ms) {
     co_return HttpResponse::error(400, "invalid_parameter", "until must be after since");
   }
   std::uint64_t limit = UINT64_MAX;

@@ -162,6 +162,8 @@ TEST_SUITE("admin_query") {
     CHECK(get(h, "/v1/audit?since=2000-01-01T00:00:00Z").lines().size() >= entries.size());
     CHECK(get(h, "/v1/audit?until=2000-01-01T00:00:00%2B01:00").lines().empty());
     CHECK(get(h, "/v1/audit?since=2030-01-01&until=2029-01-01").code() == "invalid_parameter");
+    // until at the epoch is an empty range, not "no bound" (0 is the scan's "no bound").
+    CHECK(get(h, "/v1/audit?until=1970-01-01T00:00:00Z").code() == "invalid_parameter");
     CHECK(get(h, "/v1/audit?msisdn=12").code() == "invalid_msisdn");
     CHECK(get(h, "/v1/audit?since=2026-13-45").code() == "invalid_parameter");
     // Years far from 1970 do not fit the clock (nanoseconds): 400, never an overflow that
