@@ -30,26 +30,9 @@ for f in "$bin" "$tools/smppguard-sink"; do
   [ -x "$f" ] || { echo "import.sh: $f is missing (build with -DSMPPGUARD_BENCH=ON)" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d /tmp/smppguard-import.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-json_port() { sed -E "s/.*\"$2\":([0-9]+).*/\1/" "$1"; }
-wait_file() {  # wait_file FILE SECONDS
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    [ -s "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "import.sh: $1 did not appear" >&2
-  return 1
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init import
 now_ns() { date +%s%N; }
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')  # this run only
 
@@ -88,48 +71,7 @@ mib() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 run() {  # run VIA
   local via=$1
   rm -rf "$tmp/store-$via"
-  cat >"$tmp/$via.yaml" <<EOF
-node_id: bench
-store:
-  path: $tmp/store-$via
-  sync: true
-listen:
-  smpp: 127.0.0.1:0
-  http: 127.0.0.1:0
-log:
-  level: info
-admin:
-  tokens:
-    - { name: bench, token: "$token" }
-accounts:
-  - system_id: bench
-    password: "bench"
-    tenant: acme
-    default_category: informational
-    window: 64
-    throughput: 0
-    max_binds: 16
-upstreams:
-  - name: sink
-    host: 127.0.0.1
-    port: $sink_port
-    system_id: smppguard
-    password: sink
-    bind: transceiver
-    sessions: 2
-    window: 512
-    throughput: 0
-routes:
-  - { prefix: "", upstream: sink }
-programs:
-  - id: acme-alerts
-    tenant: acme
-    name: "Acme Alerts"
-    numbers: ["+18005550100"]
-    opt_in_mode: strict
-    quiet_hours: null
-    help_contact: "help@acme.example"
-EOF
+  bench_config "$tmp/$via.yaml" "$tmp/store-$via" "$sink_port" 64 2 info "$token"
   "$bin" run --config "$tmp/$via.yaml" --ports-file "$tmp/$via.ports" >"$tmp/$via-daemon.log" 2>&1 &
   local pid=$!
   pids+=("$pid")

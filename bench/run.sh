@@ -54,32 +54,12 @@ for f in "$bin" "$tools/smppguard-loadgen" "$tools/smppguard-sink" "$tools/smppg
   [ -x "$f" ] || { echo "bench: $f is missing (build with -DSMPPGUARD_BENCH=ON)" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d /tmp/smppguard-bench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init bench
 out=${BENCH_OUT:-$tmp/results}
 mkdir -p "$out"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 log() { echo "bench: $(( $(date +%s) - started ))s $*" >&2; }
-
-json_port() {  # json_port FILE KEY
-  sed -E "s/.*\"$2\":([0-9]+).*/\1/" "$1"
-}
-wait_file() {  # wait_file FILE SECONDS
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    [ -s "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "bench: $1 did not appear" >&2
-  return 1
-}
 
 start_sink() {  # start_sink NAME [sink args...]; sets sink_pid and sink_port
   local name=$1
@@ -94,45 +74,7 @@ start_sink() {  # start_sink NAME [sink args...]; sets sink_pid and sink_port
 
 start_daemon() {  # start_daemon NAME STORE UPSTREAM_PORT; sets daemon_pid, smpp_port, http_port
   local name=$1 store=$2 upstream=$3
-  cat >"$tmp/$name.yaml" <<EOF
-node_id: bench
-store:
-  path: $store
-  sync: true
-listen:
-  smpp: 127.0.0.1:0
-  http: 127.0.0.1:0
-log:
-  level: warn
-accounts:
-  - system_id: bench
-    password: "bench"
-    tenant: acme
-    default_category: informational
-    window: $WINDOW
-    throughput: 0
-    max_binds: 16
-upstreams:
-  - name: sink
-    host: 127.0.0.1
-    port: $upstream
-    system_id: smppguard
-    password: sink
-    bind: transceiver
-    sessions: 2
-    window: 512
-    throughput: 0
-routes:
-  - { prefix: "", upstream: sink }
-programs:
-  - id: acme-alerts
-    tenant: acme
-    name: "Acme Alerts"
-    numbers: ["+18005550100"]
-    opt_in_mode: strict
-    quiet_hours: null
-    help_contact: "help@acme.example"
-EOF
+  bench_config "$tmp/$name.yaml" "$store" "$upstream" "$WINDOW" 2 warn
   rm -f "$tmp/$name.ports"
   "$bin" run --config "$tmp/$name.yaml" --ports-file "$tmp/$name.ports" >"$tmp/$name.log" 2>&1 &
   daemon_pid=$!

@@ -38,26 +38,9 @@ for f in "$bin" "$tools/smppguard-sink" "$tools/smppguard-loadgen" "$tools/smppg
   [ -x "$f" ] || { echo "stop.sh: $f is missing (build with -DSMPPGUARD_BENCH=ON)" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d /tmp/smppguard-stop.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-json_port() { sed -E "s/.*\"$2\":([0-9]+).*/\1/" "$1"; }
-wait_file() {  # wait_file FILE SECONDS
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    [ -s "$1" ] && return 0
-    sleep 0.05
-  done
-  echo "stop.sh: $1 did not appear" >&2
-  return 1
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init stop
 
 "$tools/smppguard-storegen" build --store "$tmp/store" --subscribers "$SUBSCRIBERS" \
   --program acme-alerts --tenant acme >"$tmp/store.json" 2>"$tmp/storegen.log"
@@ -74,45 +57,8 @@ scenario() {
   local sink_pid=$!
   pids+=("$sink_pid")
   wait_file "$tmp/$name-sink.ports" 10
-  cat >"$tmp/$name.yaml" <<EOF
-node_id: bench
-store:
-  path: $tmp/store
-  sync: true
-listen:
-  smpp: 127.0.0.1:0
-  http: 127.0.0.1:0
-log:
-  level: warn
-accounts:
-  - system_id: bench
-    password: "bench"
-    tenant: acme
-    default_category: informational
-    window: 64
-    throughput: 0
-    max_binds: 16
-upstreams:
-  - name: sink
-    host: 127.0.0.1
-    port: $(json_port "$tmp/$name-sink.ports" smpp)
-    system_id: smppguard
-    password: sink
-    bind: transceiver
-    sessions: $sessions
-    window: 512
-    throughput: 0
-routes:
-  - { prefix: "", upstream: sink }
-programs:
-  - id: acme-alerts
-    tenant: acme
-    name: "Acme Alerts"
-    numbers: ["+18005550100"]
-    opt_in_mode: strict
-    quiet_hours: null
-    help_contact: "help@acme.example"
-EOF
+  bench_config "$tmp/$name.yaml" "$tmp/store" "$(json_port "$tmp/$name-sink.ports" smpp)" 64 \
+    "$sessions" warn
   "$bin" run --config "$tmp/$name.yaml" --ports-file "$tmp/$name.ports" >"$tmp/$name-daemon.log" 2>&1 &
   local daemon_pid=$!
   pids+=("$daemon_pid")

@@ -1,0 +1,89 @@
+# Shared by bench/run.sh, bench/stop.sh and bench/import.sh (sourced, not run): a temp dir that is
+# removed at exit together with every process started into `pids`, ports files, and the daemon's
+# config. Everything listens on 127.0.0.1 port 0.
+
+# bench_init NAME: makes $tmp, empties $pids and installs the traps; NAME prefixes messages.
+bench_init() {
+  bench_name=$1
+  tmp=$(mktemp -d "/tmp/smppguard-$1.XXXXXX")
+  pids=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+
+json_port() {  # json_port FILE KEY: a port of a ports file ({"smpp":P,"http":P})
+  sed -E "s/.*\"$2\":([0-9]+).*/\1/" "$1"
+}
+
+wait_file() {  # wait_file FILE SECONDS
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do
+    [ -s "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "$bench_name: $1 did not appear" >&2
+  return 1
+}
+
+# bench_config FILE STORE UPSTREAM_PORT WINDOW SESSIONS LOG_LEVEL [TOKEN]: the daemon's config
+# for every bench: one account `bench` (unlimited throughput), one sink upstream of SESSIONS
+# transceivers, one strict program without quiet hours, store.sync on; TOKEN adds an admin token.
+bench_config() {
+  local file=$1 store=$2 upstream=$3 window=$4 sessions=$5 level=$6 token=${7:-}
+  {
+    cat <<EOF
+node_id: bench
+store:
+  path: $store
+  sync: true
+listen:
+  smpp: 127.0.0.1:0
+  http: 127.0.0.1:0
+log:
+  level: $level
+EOF
+    if [ -n "$token" ]; then
+      cat <<EOF
+admin:
+  tokens:
+    - { name: bench, token: "$token" }
+EOF
+    fi
+    cat <<EOF
+accounts:
+  - system_id: bench
+    password: "bench"
+    tenant: acme
+    default_category: informational
+    window: $window
+    throughput: 0
+    max_binds: 16
+upstreams:
+  - name: sink
+    host: 127.0.0.1
+    port: $upstream
+    system_id: smppguard
+    password: sink
+    bind: transceiver
+    sessions: $sessions
+    window: 512
+    throughput: 0
+routes:
+  - { prefix: "", upstream: sink }
+programs:
+  - id: acme-alerts
+    tenant: acme
+    name: "Acme Alerts"
+    numbers: ["+18005550100"]
+    opt_in_mode: strict
+    quiet_hours: null
+    help_contact: "help@acme.example"
+EOF
+  } >"$file"
+}
