@@ -174,9 +174,11 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> mutations_failed_{0};
   std::atomic<std::uint64_t> write_errors_{0};
   std::atomic<std::uint64_t> direct_route_writes_{0};
-  // put_route_now: true while the writer writes a synced group (a direct write would queue
-  // behind its fsync), and true after a direct write until the WAL is synced again.
-  std::atomic<bool> syncing_{false};
+  // put_route_now against the writer's synced groups: direct writes hold it shared (try only:
+  // busy when the writer has it), the writer holds it exclusively around a synced Write or
+  // SyncWAL, so a network thread never queues inside RocksDB behind an fsync.
+  std::shared_mutex sync_gate_;
+  // True after a direct write until the WAL is synced again.
   std::atomic<bool> direct_unsynced_{false};
 };
 

@@ -345,7 +345,11 @@ std::error_code StoreImpl::put_route_now(const MessageRoute& route) {
   if (options_.read_only) return StoreErrc::read_only;
   if (!valid_component(route.upstream)) return StoreErrc::invalid_argument;
   // A direct write would queue inside RocksDB behind the writer's fsync: let the writer take it.
-  if (syncing_.load(std::memory_order_acquire)) return StoreErrc::busy;
+  std::shared_lock gate(sync_gate_, std::try_to_lock);
+  if (!gate.owns_lock()) return StoreErrc::busy;
+  // The handles are valid only under db_mutex_ (the writer's recovery reopens the store).
+  std::shared_lock lock(db_mutex_);
+  if (!db_) return unavailable();
   rocksdb::WriteBatch wb;
   std::error_code ec;
   encode_route_entries(route, now_ms(), options_.message_map_ttl.count(),
@@ -355,8 +359,6 @@ std::error_code StoreImpl::put_route_now(const MessageRoute& route) {
                          }
                        });
   if (ec) return ec;
-  std::shared_lock lock(db_mutex_);
-  if (!db_) return unavailable();
   rocksdb::WriteOptions wo;
   wo.sync = false;
   wo.no_slowdown = true;  // a stall answers Incomplete at once instead of blocking this thread
@@ -444,7 +446,8 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
   const bool sync = options_.sync && want_sync;
   rocksdb::Status s;
   // Direct route writes (put_route_now) stay away while a synced group is written.
-  if (sync) syncing_.store(true, std::memory_order_release);
+  std::unique_lock<std::shared_mutex> gate(sync_gate_, std::defer_lock);
+  if (sync) gate.lock();
   if (wb.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;
@@ -454,12 +457,19 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
       if (sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
       unsynced_writes_ = !sync;
     }
-  } else if (sync && (unsynced_writes_ || direct_unsynced_.exchange(false))) {
+  } else if (sync) {
     // Nothing new to write, but a caller relies on earlier unsynced writes being durable.
-    s = db_->SyncWAL();
-    if (s.ok()) unsynced_writes_ = false;
+    const bool direct = direct_unsynced_.exchange(false);
+    if (unsynced_writes_ || direct) {
+      s = db_->SyncWAL();
+      if (s.ok()) {
+        unsynced_writes_ = false;
+      } else if (direct) {
+        direct_unsynced_.store(true);  // still not durable: the next sync must try again
+      }
+    }
   }
-  if (sync) syncing_.store(false, std::memory_order_release);
+  if (gate.owns_lock()) gate.unlock();
 
   if (!s.ok()) {
     chain_ = group_start;
