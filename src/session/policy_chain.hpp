@@ -50,7 +50,7 @@ struct MoRequest {
   const config::Program& program;   // owner of the number the subscriber texted
   std::string subscriber;           // E.164 of the sender
   std::string number;               // the number the subscriber texted (a program number)
-  proto::Pdu& pdu;
+  const proto::Pdu& pdu;  // read only: the queue item (below) is already encoded from it
   std::string upstream;
   /// The queue item that forwards this MO to the tenant's ESMEs (its pdu is the MO encoded with
   /// sequence number 0), or null. A chain that records its decision in a store mutation enqueues
