@@ -601,32 +601,24 @@ std::optional<MtVerdict> ConsentChain::classify(MtRequest& request, std::uint8_t
   return std::nullopt;
 }
 
+template <typename SingleSm>
+asio::awaitable<MtVerdict> ConsentChain::decide_single(MtRequest& request, const SingleSm& sm) {
+  Destination dest;
+  if (auto refused = classify(request, sm.source_addr_ton, sm.source_addr_npi, sm.source_addr,
+                              sm.dest_addr_ton, sm.dest_addr_npi, sm.destination_addr,
+                              sm.service_type, sm.tlvs, dest)) {
+    co_return *refused;
+  }
+  dest.registered_delivery = sm.registered_delivery;
+  auto v = co_await decide_one(request, dest);
+  v.msisdn = dest.msisdn;
+  co_return v;
+}
+
 asio::awaitable<MtVerdict> ConsentChain::on_mt(MtRequest& request) {
   const auto& cfg = *config_;
-  if (auto* sm = request.pdu.as<proto::SubmitSm>()) {
-    Destination dest;
-    if (auto refused = classify(request, sm->source_addr_ton, sm->source_addr_npi, sm->source_addr,
-                                sm->dest_addr_ton, sm->dest_addr_npi, sm->destination_addr,
-                                sm->service_type, sm->tlvs, dest)) {
-      co_return *refused;
-    }
-    dest.registered_delivery = sm->registered_delivery;
-    auto v = co_await decide_one(request, dest);
-    v.msisdn = dest.msisdn;
-    co_return v;
-  }
-  if (auto* ds = request.pdu.as<proto::DataSm>()) {
-    Destination dest;
-    if (auto refused = classify(request, ds->source_addr_ton, ds->source_addr_npi, ds->source_addr,
-                                ds->dest_addr_ton, ds->dest_addr_npi, ds->destination_addr,
-                                ds->service_type, ds->tlvs, dest)) {
-      co_return *refused;
-    }
-    dest.registered_delivery = ds->registered_delivery;
-    auto v = co_await decide_one(request, dest);
-    v.msisdn = dest.msisdn;
-    co_return v;
-  }
+  if (auto* sm = request.pdu.as<proto::SubmitSm>()) co_return co_await decide_single(request, *sm);
+  if (auto* ds = request.pdu.as<proto::DataSm>()) co_return co_await decide_single(request, *ds);
   if (auto* multi = request.pdu.as<proto::SubmitMulti>()) {
     // Each destination alone; refused ones go to unsuccess_sme. A destination that would be held
     // is refused with its reason (the opt-in request is still sent): one submit_multi cannot be

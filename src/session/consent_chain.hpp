@@ -92,6 +92,9 @@ class ConsentChain final : public PolicyChain {
   policy::MtDecision decide_now(const Destination& dest, TimePoint now,
                                 const policy::TimeZone& zone);
   asio::awaitable<MtVerdict> decide_one(MtRequest& request, Destination& dest);
+  /// submit_sm and data_sm (one destination, the same fields): classify, then decide_one.
+  template <typename SingleSm>
+  asio::awaitable<MtVerdict> decide_single(MtRequest& request, const SingleSm& sm);
   asio::awaitable<MtVerdict> refusal(MtRequest& request, const Destination& dest,
                                      policy::Reason reason, std::uint32_t status);
   void count(const std::string& program, std::string_view decision, policy::Reason reason);
