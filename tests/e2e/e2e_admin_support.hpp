@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "http_client.hpp"
 
 namespace e2e::admin {
 
@@ -140,19 +141,12 @@ inline std::string lower(std::string s) {
 /// One request on a fresh connection (Connection: close) to 127.0.0.1:port.
 inline Reply call(std::uint16_t port, const Request& r) {
   Reply out;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = connect_loopback(port, out.error);
+  if (fd < 0) return out;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    out.error = std::string("connect: ") + std::strerror(errno);
-    return out;
-  }
   std::ostringstream head;
   head << r.method << ' ' << r.path << " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!r.token.empty()) head << "Authorization: Bearer " << r.token << "\r\n";

@@ -39,27 +39,34 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
-                        const std::string& body, std::chrono::milliseconds timeout) {
-  HttpResult result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+int connect_loopback(std::uint16_t port, std::string& error) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    result.error = "socket() failed";
-    return result;
+    error = "socket() failed";
+    return -1;
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    result.error = std::string("connect: ") + std::strerror(errno);
-    return result;
+    error = std::string("connect: ") + std::strerror(errno);
+    ::close(fd);
+    return -1;
   }
+  return fd;
+}
+
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                        const std::string& body, std::chrono::milliseconds timeout) {
+  HttpResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const int fd = connect_loopback(port, result.error);
+  if (fd < 0) return result;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   std::ostringstream req;
   req << method << ' ' << path << " HTTP/1.1\r\nHost: 127.0.0.1:" << port
       << "\r\nConnection: close\r\nAccept: */*\r\n";

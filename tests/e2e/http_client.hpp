@@ -19,6 +19,9 @@ struct HttpResult {
   std::string error;  // why status is 0
 };
 
+/// A TCP socket connected to 127.0.0.1:port, or -1 with `error` set. The caller closes it.
+int connect_loopback(std::uint16_t port, std::string& error);
+
 /// Sends `method path` to 127.0.0.1:port with `body` as application/json when not empty.
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
                         const std::string& body = "",
