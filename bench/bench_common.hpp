@@ -37,6 +37,15 @@ namespace json = boost::json;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+/// How many of `total` sends are due at `now` when sending at `rate` per second from `start` (all
+/// of them when rate <= 0: full speed). Shared by the generator's MTs and the sink's MOs.
+inline std::uint64_t paced_due(double rate, std::uint64_t total, Clock::time_point start,
+                               Clock::time_point now) {
+  if (rate <= 0) return total;
+  const double secs = std::chrono::duration<double>(now - start).count();
+  return std::min<std::uint64_t>(total, static_cast<std::uint64_t>(secs * rate) + 1);
+}
+
 // ---- subscribers ------------------------------------------------------------------------------
 // Subscriber i (0 <= i < universe) has a valid NANP number, 1 NXX NXX XXXX (N = 2..9), spread
 // over the whole key space: v = i * kSpread mod 6.4e9 picks one of the 800 x 800 x 10000 numbers

@@ -292,9 +292,7 @@ class Generator {
 
   /// How many submit_sm may have been sent by now.
   std::uint64_t due(Clock::time_point now) const {
-    if (rate_ <= 0) return messages_;
-    const double secs = std::chrono::duration<double>(now - t0_).count();
-    return std::min<std::uint64_t>(messages_, static_cast<std::uint64_t>(secs * rate_) + 1);
+    return paced_due(rate_, messages_, t0_, now);
   }
 
   void pump_all() {

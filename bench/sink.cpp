@@ -253,9 +253,7 @@ class Sink {
   }
 
   std::uint64_t due(Clock::time_point now) const {
-    if (mo_rate_ <= 0) return mo_count_;
-    const double secs = std::chrono::duration<double>(now - t0_).count();
-    return std::min<std::uint64_t>(mo_count_, static_cast<std::uint64_t>(secs * mo_rate_) + 1);
+    return paced_due(mo_rate_, mo_count_, t0_, now);
   }
 
   void pump_all() {
