@@ -130,8 +130,10 @@ struct Simulator::Impl {
 
   // Any thread.
   void schedule_receipt(std::uint64_t number, session::SteadyTime due);
+  /// `flush_to`, when set, is the session whose strand is running: the receipt goes to it at
+  /// once, in the same write as what it sent last (a bind_resp).
   ReceiptOutcome send_receipt(std::uint64_t number, std::string_view stat, bool automatic,
-                              SendHandler done);
+                              SendHandler done, const std::shared_ptr<SimSession>& flush_to = {});
   std::shared_ptr<SimSession> pick_receiver_locked(std::string_view system_id);
 
   asio::awaitable<void> accept_loop();
@@ -205,15 +207,19 @@ class SimSession final : public session::Connection {
   void request(std::vector<std::uint8_t> frame, SendHandler done) {
     auto me = self();
     asio::post(strand(), [me, frame = std::move(frame), done = std::move(done)]() mutable {
-      if (me->is_closed() || !session::can_receive(me->state_)) {
-        done(SendOutcome{.error = make_error_code(session::SessionErrc::connection_closed)});
-        return;
-      }
-      me->send_request(frame, [done = std::move(done)](const session::Response& r) {
-        done(SendOutcome{.error = r.error,
-                         .command_id = r.error ? 0 : r.header.command_id,
-                         .status = r.error ? 0 : r.header.command_status});
-      });
+      me->request_now(std::move(frame), std::move(done));
+    });
+  }
+  /// request() for a caller already on this session's strand: queued behind what was sent last.
+  void request_now(std::vector<std::uint8_t> frame, SendHandler done) {
+    if (is_closed() || !session::can_receive(state_)) {
+      done(SendOutcome{.error = make_error_code(session::SessionErrc::connection_closed)});
+      return;
+    }
+    send_request(frame, [done = std::move(done)](const session::Response& r) {
+      done(SendOutcome{.error = r.error,
+                       .command_id = r.error ? 0 : r.header.command_id,
+                       .status = r.error ? 0 : r.header.command_status});
     });
   }
 
@@ -238,6 +244,9 @@ class SimSession final : public session::Connection {
   }
 
   void send_response(const proto::Pdu& pdu) { send_pdu(pdu); }
+  std::shared_ptr<SimSession> self() {
+    return std::static_pointer_cast<SimSession>(shared_from_this());
+  }
 
   // Read under Impl::mu (or on the strand).
   BindState state() const { return state_; }
@@ -300,10 +309,6 @@ class SimSession final : public session::Connection {
   }
 
  private:
-  std::shared_ptr<SimSession> self() {
-    return std::static_pointer_cast<SimSession>(shared_from_this());
-  }
-
   void set_state(BindState s) {
     std::lock_guard lock(sim_.mu);
     state_ = s;
@@ -449,17 +454,17 @@ asio::awaitable<void> Simulator::Impl::accept_loop() {
 
 void Simulator::Impl::on_bound(const std::shared_ptr<SimSession>& s) {
   if (!session::can_receive(s->state())) return;
-  bool wake = false;
+  // Carriers flush what they held while no bind was up as soon as one is: the parked receipts
+  // go out right behind the bind_resp, in the same write.
+  std::deque<std::uint64_t> flush;
   {
     std::lock_guard lock(mu);
     auto it = parked.find(s->system_id());
     if (it == parked.end()) return;
-    const auto now = std::chrono::steady_clock::now();
-    for (const auto n : it->second) due.emplace(now, n);
+    flush = std::move(it->second);
     parked.erase(it);
-    wake = true;
   }
-  if (wake) asio::post(strand, [this] { pump_timer.cancel(); });
+  for (const auto n : flush) send_receipt(n, options.receipt_status, true, {}, s);
 }
 
 void Simulator::Impl::on_closed(SimSession* s) {
@@ -624,9 +629,14 @@ void Simulator::Impl::handle_submit(SimSession& s, const proto::Header& header,
 void Simulator::Impl::answer(SimSession& s, const proto::Pdu& response, std::uint64_t receipt_for) {
   s.send_response(response);
   count_answered();
-  if (receipt_for != 0) {
-    schedule_receipt(receipt_for, std::chrono::steady_clock::now() + options.receipt_delay);
+  if (receipt_for == 0) return;
+  if (options.receipt_delay.count() == 0 && session::can_receive(s.state())) {
+    // An immediate receipt (carriers send them for network rejections) goes in the same write
+    // as the response.
+    send_receipt(receipt_for, options.receipt_status, true, {}, s.self());
+    return;
   }
+  schedule_receipt(receipt_for, std::chrono::steady_clock::now() + options.receipt_delay);
 }
 
 asio::awaitable<void> Simulator::Impl::delayed_answer(std::shared_ptr<SimSession> s,
@@ -663,9 +673,9 @@ std::shared_ptr<SimSession> Simulator::Impl::pick_receiver_locked(std::string_vi
   return *candidates[round_robin++ % candidates.size()];
 }
 
-Simulator::Impl::ReceiptOutcome Simulator::Impl::send_receipt(std::uint64_t number,
-                                                              std::string_view stat, bool automatic,
-                                                              SendHandler done) {
+Simulator::Impl::ReceiptOutcome Simulator::Impl::send_receipt(
+    std::uint64_t number, std::string_view stat, bool automatic, SendHandler done,
+    const std::shared_ptr<SimSession>& flush_to) {
   std::shared_ptr<SimSession> target;
   std::vector<std::uint8_t> frame;
   {
@@ -674,7 +684,7 @@ Simulator::Impl::ReceiptOutcome Simulator::Impl::send_receipt(std::uint64_t numb
     if (it == messages.end()) return ReceiptOutcome::unknown_id;
     auto& m = it->second;
     if (automatic && m.final_state != 0) return ReceiptOutcome::already_sent;
-    target = pick_receiver_locked(m.system_id);
+    target = flush_to ? flush_to : pick_receiver_locked(m.system_id);
     if (!target) {
       if (automatic) {
         auto& queue = parked[m.system_id];
@@ -689,20 +699,24 @@ Simulator::Impl::ReceiptOutcome Simulator::Impl::send_receipt(std::uint64_t numb
     m.final_state = message_state_for_stat(stat).value_or(7);
     ++stats.receipts_sent;
   }
-  target->request(std::move(frame),
-                  [this, number, automatic, done = std::move(done)](SendOutcome outcome) {
-                    if (automatic && outcome.error == session::SessionErrc::connection_closed) {
-                      // The receiver went away before answering: deliver it to the next receiver
-                      // that binds.
-                      std::lock_guard lock(mu);
-                      auto it = messages.find(number);
-                      if (it != messages.end() && !stopping) {
-                        it->second.final_state = 0;
-                        parked[it->second.system_id].push_back(number);
-                      }
-                    }
-                    if (done) done(outcome);
-                  });
+  auto on_answer = [this, number, automatic, done = std::move(done)](SendOutcome outcome) {
+    if (automatic && outcome.error == session::SessionErrc::connection_closed) {
+      // The receiver went away before answering: deliver it to the next receiver
+      // that binds.
+      std::lock_guard lock(mu);
+      auto it = messages.find(number);
+      if (it != messages.end() && !stopping) {
+        it->second.final_state = 0;
+        parked[it->second.system_id].push_back(number);
+      }
+    }
+    if (done) done(outcome);
+  };
+  if (flush_to) {
+    target->request_now(std::move(frame), std::move(on_answer));
+  } else {
+    target->request(std::move(frame), std::move(on_answer));
+  }
   return ReceiptOutcome::sent;
 }
 
