@@ -1,8 +1,11 @@
 #include "admin/consent_json.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
+#include <set>
+#include <vector>
 
 #include "common/time.hpp"
 
@@ -30,6 +33,68 @@ namespace {
 
 ApiError bad(std::string code, std::string message) {
   return ApiError{400, std::move(code), std::move(message)};
+}
+
+// Boost.JSON's value keeps the last of two equal keys, so `{"state":"opted_out","state":
+// "opted_in"}` would silently mean opted_in. This handler only watches keys, one set per open
+// object, and stops the parse at the first repeated one.
+struct DuplicateKeyFinder {
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+  using ec_t = json::error_code;
+
+  std::vector<std::set<std::string, std::less<>>> open;
+  std::string key;
+  std::optional<std::string> duplicate;
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    open.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) {
+    open.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key_part(json::string_view s, std::size_t, ec_t&) {
+    key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, ec_t& ec) {
+    key.append(s.data(), s.size());
+    auto& keys = open.back();
+    if (keys.contains(key)) {
+      duplicate = std::move(key);
+      ec = json::make_error_code(json::error::syntax);
+      return false;
+    }
+    keys.insert(std::move(key));
+    key.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, ec_t&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return true; }
+  bool on_double(double, json::string_view, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(json::string_view, ec_t&) { return true; }
+  bool on_comment(json::string_view, ec_t&) { return true; }
+};
+
+// The first key that appears twice in one object of `text`, if any (text already parsed).
+std::optional<std::string> duplicate_key(std::string_view text, const json::parse_options& opts) {
+  json::basic_parser<DuplicateKeyFinder> parser(opts);
+  json::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  return parser.handler().duplicate;
 }
 
 std::optional<ApiError> string_field(const json::value& v, std::string_view name,
@@ -60,6 +125,9 @@ std::optional<ApiError> parse_consent_body(std::string_view text, ConsentBody ki
   json::value doc = json::parse(text, ec, {}, options);
   if (ec) return bad("invalid_json", "the body is not valid JSON: " + ec.message());
   if (!doc.is_object()) return bad("invalid_json", "the body must be a JSON object");
+  if (auto key = duplicate_key(text, options)) {
+    return bad("invalid_json", "the key \"" + *key + "\" appears twice");
+  }
   for (const auto& [key, value] : doc.as_object()) {
     const std::string_view k = key;
     std::optional<ApiError> e;

@@ -94,21 +94,31 @@ namespace {
 
 using HeaderParser = http::request_parser<http::buffer_body>;
 
-bool fill_request(const http::request_header<>& req, HttpRequest& out) {
+// Headers that must appear at most once: with two, which one counts would be a guess (two
+// Authorization headers, one bad and one good, must not pass).
+bool single_valued(std::string_view lower_name) {
+  return lower_name == "authorization" || lower_name == "content-type" || lower_name == "host" ||
+         lower_name == "expect";
+}
+
+// Fills `out` from the request head; "" when it is usable, else what is wrong with it.
+std::string fill_request(const http::request_header<>& req, HttpRequest& out) {
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
   for (const auto& field : req) {
     std::string name(field.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
+    auto [it, fresh] = out.headers.try_emplace(name, field.value());
+    if (!fresh && single_valued(name)) return "the " + name + " header appears more than once";
+    if (!fresh) it->second = std::string(field.value());
   }
   auto parsed = boost::urls::parse_origin_form(out.target);
-  if (!parsed) return false;
+  if (!parsed) return "malformed request target";
   const boost::urls::url_view url = *parsed;
   out.path = std::string(url.path());
   for (auto seg : url.segments()) out.segments.emplace_back(seg);
   for (auto p : url.params()) out.query.emplace(std::string(p.key), std::string(p.value));
-  return true;
+  return {};
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -194,7 +204,16 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     HeaderParser parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header));
     parser.body_limit(boost::none);  // checked per route below
-    stream.expires_after(limits_.idle_timeout);
+    // An idle keep-alive connection may wait idle_timeout for its next request; once a request
+    // has started, its head must arrive within read_timeout like every other read.
+    if (buffer.size() == 0) {
+      stream.expires_after(limits_.idle_timeout);
+      auto [wec, got] = co_await stream.async_read_some(buffer.prepare(limits_.max_header),
+                                                        asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
+      buffer.commit(got);
+    }
+    stream.expires_after(limits_.read_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser,
                                                     asio::as_tuple(asio::use_awaitable));
     (void)n;
@@ -218,7 +237,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     bool keep_alive = head.keep_alive();
     HttpRequest request;
     request.peer = peer;
-    const bool target_ok = fill_request(head.base(), request);
+    const std::string head_problem = fill_request(head.base(), request);
+    const bool target_ok = head_problem.empty();
     const BodyMode mode =
         body_policy_ && target_ok ? body_policy_(request) : BodyMode{false, limits_.max_body};
     const auto length = parser.content_length();
@@ -274,7 +294,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
 
     HttpResponse response;
     if (!target_ok) {
-      response = HttpResponse::error(400, "bad_request", "malformed request target");
+      response = HttpResponse::error(400, "bad_request", head_problem);
     } else {
       try {
         response = co_await handler_(request);

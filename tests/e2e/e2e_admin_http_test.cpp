@@ -137,6 +137,54 @@ TEST_SUITE("admin_http") {
     CHECK(h.daemon().process().running());
   }
 
+  TEST_CASE("a repeated JSON key or a second Authorization header is 400, never a guess") {
+    auto hp = admin_harness();
+    auto& h = *hp;
+    const std::string path = "/v1/consents/acme-alerts/%2B15551234567";
+    const auto dup = send(h, "PUT", path,
+                          R"({"state":"opted_out","state":"opted_in","level":"express",)"
+                          R"("source":"web_form"})");
+    check_error(dup, 400, "invalid_json");
+    CHECK(dup.body.find("state") != std::string::npos);
+    CHECK(get(h, path).status == 404);  // nothing was written
+    // One bad token and one good: which one counts would be a guess.
+    Request two;
+    two.path = "/v1/sessions";
+    two.token = "";
+    two.headers = {{"Authorization", "Bearer wrong-token"},
+                   {"Authorization", std::string("Bearer ") + kToken}};
+    const auto r = call(h.http_port(), two);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("authorization") != std::string::npos);
+    two.headers.pop_back();
+    CHECK(call(h.http_port(), two).status == 403);
+  }
+
+  TEST_CASE("a request head that stalls is closed after the 30 s read timeout") {
+    auto hp = admin_harness();
+    auto& h = *hp;
+    std::string error;
+    const int fd = connect_loopback(h.http_port(), error);
+    REQUIRE(fd >= 0);
+    detail::send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n");  // no end of head
+    const auto start = std::chrono::steady_clock::now();
+    bool closed = false;
+    while (!closed && std::chrono::steady_clock::now() - start < 70s) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 500) <= 0) continue;
+      char buf[512];
+      closed = ::recv(fd, buf, sizeof buf, 0) <= 0;
+    }
+    ::close(fd);
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+    CHECK(closed);
+    // docs/admin-api.md: read timeouts 30 s (the 60 s idle timeout is for a connection between
+    // requests, not for one that has started sending).
+    CHECK_MESSAGE(waited < 45s, "closed after " << waited.count() << " s");
+    CHECK(get(h, "/healthz", "").status == 200);
+  }
+
   TEST_CASE("keep-alive: several requests on one connection") {
     auto hp = admin_harness();
     auto& h = *hp;
@@ -181,8 +229,8 @@ TEST_SUITE("admin_http") {
     addr.sin_port = htons(h.http_port());
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    detail::send_all(fd, std::string("GET /v1/audit HTTP/1.0\r\nAuthorization: Bearer ") + kToken +
-                             "\r\n\r\n");
+    detail::send_all(
+        fd, std::string("GET /v1/audit HTTP/1.0\r\nAuthorization: Bearer ") + kToken + "\r\n\r\n");
     std::string in;
     pollfd p{fd, POLLIN, 0};
     while (::poll(&p, 1, 10000) > 0) {

@@ -49,6 +49,16 @@ TEST_SUITE("consent_json") {
     CHECK(code("{\"state\":\"\xff\"}") == "invalid_json");                             // not UTF-8
     CHECK(code(R"({"state":"opted_out"})", ConsentBody::del) == "unknown_field");
     CHECK(code(R"({"confirm":true})", ConsentBody::del) == "unknown_field");
+    // A repeated key would silently mean its last value (opted_in here): refused, at any depth.
+    CHECK(code(R"({"state":"opted_out","state":"opted_in"})") == "invalid_json");
+    CHECK(code(R"({"state":"opted_in","evidence":{"ip":"a","ip":"b"}})") == "invalid_json");
+    CHECK(code(R"({"source":"a","source":"b"})", ConsentBody::del) == "invalid_json");
+    // The same key in two different objects is fine.
+    policy::ConsentRequest ok;
+    CHECK_FALSE(parse_consent_body(R"({"state":"opted_in","level":"express","evidence":)"
+                                   R"({"state":"x"}})",
+                                   ConsentBody::put, ok)
+                    .has_value());
   }
 
   TEST_CASE("DELETE takes an empty body or source and evidence; it is always opted_out") {
