@@ -4,10 +4,12 @@ if(SMPPGUARD_CCACHE)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${SMPPGUARD_CCACHE})
 endif()
 
+# UBSan's vptr check is left out: it tests memory through a pipe(2), so at the descriptor limit
+# (which tests/faults drives the daemon to) every virtual call is reported as an invalid vptr.
 if(CMAKE_BUILD_TYPE STREQUAL "Debug" AND SMPPGUARD_SANITIZE AND NOT SMPPGUARD_FUZZ)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
 endif()
 
 # smppguard_warnings(target): -Werror warnings for code we own (never for third-party headers,

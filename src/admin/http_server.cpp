@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <tuple>
 
+#include "common/accept_backoff.hpp"
 #include "common/log.hpp"
 
 namespace smppguard::admin {
@@ -78,13 +80,26 @@ void HttpServer::stop() {
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
+  AcceptBackoff backoff;
+  asio::steady_timer pause(acceptor_.get_executor());
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_),
                                                         asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (!acceptor_.is_open()) co_return;
+      const auto step = backoff.failed(AcceptBackoff::Clock::now());
+      if (step.log) {
+        SG_LOG(warn, "accept_failed")
+            .kv("listener", "http")
+            .kv("error", ec.message())
+            .kv("failures", step.failures)
+            .kv("pause_ms", step.pause.count());
+      }
+      pause.expires_after(step.pause);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    backoff.succeeded();
     auto ex = socket.get_executor();
     asio::co_spawn(ex, serve(std::move(socket)), asio::detached);
   }

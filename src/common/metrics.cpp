@@ -70,6 +70,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Name("smppguard_receipts_unmatched_total")
                              .Help("Delivery receipts whose message id matched no known message.")
                              .Register(r);
+  receipts_early_ = &prometheus::BuildCounter()
+                         .Name("smppguard_receipts_early_total")
+                         .Help("Delivery receipts read before their route was written (they wait).")
+                         .Register(r);
+  accept_errors_ = &prometheus::BuildCounter()
+                        .Name("smppguard_accept_errors_total")
+                        .Help("Failed accepts by listener and error (accepting pauses after one).")
+                        .Register(r);
+  pdu_deadline_closes_ =
+      &prometheus::BuildCounter()
+           .Name("smppguard_pdu_deadline_closes_total")
+           .Help("Connections closed because a started PDU did not complete in time.")
+           .Register(r);
   binds_ = &prometheus::BuildGauge()
                 .Name("smppguard_binds")
                 .Help("Bound SMPP sessions by side and account or upstream name.")
@@ -96,15 +109,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Time a PDU spends inside the proxy, upstream wait excluded.")
                         .Register(r)
                         .Add({}, exponential(1e-5, 2.5, 14));
-  for (auto q : {"held_mt", "mo", "receipt"}) queue_depth(q);
+  for (auto q : {"held_mt", "mo", "receipt", "outbox"}) queue_depth(q);
   // The store operations whose failures are counted (label op), exported at 0 from the start so
   // that rate() and alerts see each series before its first error. Other ops appear when used.
-  for (std::string_view op : {"audit", "consent_api", "consent_import", "disclaimer", "enqueue",
-                              "held", "hold", "mo", "read_audit", "read_consent", "read_consents",
-                              "read_freq", "read_held", "read_queue", "read_route",
-                              "write_route"}) {
-    cached(*store_errors_, join_key(store_errors_, {op}),
-           [&] { return prometheus::Labels{{"op", std::string(op)}}; });
+  for (std::string_view op :
+       {"audit", "consent_api", "consent_import", "disclaimer", "enqueue", "held", "hold", "mo",
+        "read_audit", "read_consent", "read_consents", "read_freq", "read_held", "read_queue",
+        "read_route", "write_route"}) {
+    cached(*store_errors_, join_key(store_errors_, {op}), [&] {
+      return prometheus::Labels{{"op", std::string(op)}};
+    });
   }
 }
 
@@ -134,9 +148,9 @@ std::string status_label(std::uint32_t status) {
 }  // namespace
 
 void Metrics::pdu(Side side, Direction dir, std::uint32_t command_id, std::uint32_t status) {
-  const std::uint64_t key = (static_cast<std::uint64_t>(command_id) << 32) ^
-                            (static_cast<std::uint64_t>(status) << 2) ^
-                            (static_cast<std::uint64_t>(side) << 1) ^ static_cast<std::uint64_t>(dir);
+  const std::uint64_t key =
+      (static_cast<std::uint64_t>(command_id) << 32) ^ (static_cast<std::uint64_t>(status) << 2) ^
+      (static_cast<std::uint64_t>(side) << 1) ^ static_cast<std::uint64_t>(dir);
   {
     std::shared_lock lock(mu_);
     if (auto it = pdu_cache_.find(key); it != pdu_cache_.end()) {
@@ -201,6 +215,24 @@ void Metrics::delivery_dropped(std::string_view kind, std::string_view reason) {
 void Metrics::receipt_unmatched(std::string_view upstream) {
   cached(*receipts_unmatched_, join_key(receipts_unmatched_, {upstream}), [&] {
     return prometheus::Labels{{"upstream", std::string(upstream)}};
+  }).Increment();
+}
+
+void Metrics::receipt_waited(std::string_view upstream) {
+  cached(*receipts_early_, join_key(receipts_early_, {upstream}), [&] {
+    return prometheus::Labels{{"upstream", std::string(upstream)}};
+  }).Increment();
+}
+
+void Metrics::accept_error(std::string_view listener, std::string_view error) {
+  cached(*accept_errors_, join_key(accept_errors_, {listener, error}), [&] {
+    return prometheus::Labels{{"listener", std::string(listener)}, {"error", std::string(error)}};
+  }).Increment();
+}
+
+void Metrics::pdu_deadline_close(Side side) {
+  cached(*pdu_deadline_closes_, join_key(pdu_deadline_closes_, {to_string(side)}), [&] {
+    return prometheus::Labels{{"side", std::string(to_string(side))}};
   }).Increment();
 }
 

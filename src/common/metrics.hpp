@@ -46,6 +46,14 @@ class Metrics {
   void delivery_dropped(std::string_view kind, std::string_view reason);
   /// smppguard_receipts_unmatched_total{upstream}: receipts whose id maps to no known message.
   void receipt_unmatched(std::string_view upstream);
+  /// smppguard_receipts_early_total{upstream}: receipts read before their route was written,
+  /// which waited for it.
+  void receipt_waited(std::string_view upstream);
+  /// smppguard_accept_errors_total{listener,error}: failed accepts (e.g. out of descriptors).
+  void accept_error(std::string_view listener, std::string_view error);
+  /// smppguard_pdu_deadline_closes_total{side}: connections closed because a started PDU did not
+  /// complete within its deadline (a slow or stalled peer).
+  void pdu_deadline_close(Side side);
 
   /// smppguard_binds{side,name}: bound sessions per account (esme) or upstream.
   prometheus::Gauge& binds(Side side, std::string_view name);
@@ -86,6 +94,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* store_errors_;
   prometheus::Family<prometheus::Counter>* delivery_dropped_;
   prometheus::Family<prometheus::Counter>* receipts_unmatched_;
+  prometheus::Family<prometheus::Counter>* receipts_early_;
+  prometheus::Family<prometheus::Counter>* accept_errors_;
+  prometheus::Family<prometheus::Counter>* pdu_deadline_closes_;
   prometheus::Family<prometheus::Gauge>* binds_;
   prometheus::Family<prometheus::Gauge>* upstream_up_;
   prometheus::Family<prometheus::Gauge>* window_;

@@ -20,11 +20,16 @@ class SessionCategory final : public std::error_category {
   const char* name() const noexcept override { return "smppguard.session"; }
   std::string message(int ev) const override {
     switch (static_cast<SessionErrc>(ev)) {
-      case SessionErrc::timeout: return "no response within response_timeout";
-      case SessionErrc::connection_closed: return "connection closed before the response";
-      case SessionErrc::no_upstream: return "no upstream bind available";
-      case SessionErrc::shutting_down: return "shutting down";
-      case SessionErrc::store_failed: return "the store could not record the message";
+      case SessionErrc::timeout:
+        return "no response within response_timeout";
+      case SessionErrc::connection_closed:
+        return "connection closed before the response";
+      case SessionErrc::no_upstream:
+        return "no upstream bind available";
+      case SessionErrc::shutting_down:
+        return "shutting down";
+      case SessionErrc::store_failed:
+        return "the store could not record the message";
     }
     return "unknown session error";
   }
@@ -155,8 +160,18 @@ void Connection::resume_reading() {
 
 asio::awaitable<void> Connection::reader() {
   while (!closed_) {
-    while ((paused_ || output_full()) && !closed_) co_await resume_event_.wait(kTick);
+    while ((paused_ || output_full()) && !closed_) {
+      partial_since_ = SteadyTime::max();  // our own pause: the peer is not late
+      co_await resume_event_.wait(kTick);
+    }
     if (closed_) break;
+    // Octets buffered here are a started PDU (every whole one was handled): its clock runs from
+    // the first wait for its rest.
+    if (reader_.buffered() == 0) {
+      partial_since_ = SteadyTime::max();
+    } else if (partial_since_ == SteadyTime::max()) {
+      partial_since_ = std::chrono::steady_clock::now();
+    }
     auto buf = reader_.prepare(kReadChunk);
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()),
                                                     asio::as_tuple(use_awaitable));
@@ -181,6 +196,7 @@ asio::awaitable<void> Connection::reader() {
         co_return;
       }
       handle_frame(next.frame);
+      partial_since_ = SteadyTime::max();  // the next PDU's clock starts when we wait for it
       // Back-pressure also applies to frames already buffered.
       while ((paused_ || output_full()) && !closed_) co_await resume_event_.wait(kTick);
     }
@@ -197,8 +213,7 @@ void Connection::handle_frame(std::span<const std::uint8_t> frame) {
   on_request(header, frame);
 }
 
-void Connection::handle_response(const proto::Header& header,
-                                 std::span<const std::uint8_t> frame) {
+void Connection::handle_response(const proto::Header& header, std::span<const std::uint8_t> frame) {
   auto it = pending_.find(header.sequence_number);
   if (it == pending_.end()) {
     // A response to nothing we are waiting for (late after a timeout, or a confused peer).
@@ -230,8 +245,8 @@ asio::awaitable<void> Connection::writer() {
     }
     if (closed_) co_return;
     std::swap(out_, writing_);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_),
-                                              asio::as_tuple(use_awaitable));
+    auto [ec, n] =
+        co_await asio::async_write(socket_, asio::buffer(writing_), asio::as_tuple(use_awaitable));
     writing_.clear();
     if (ec) {
       closed_ = true;
@@ -250,6 +265,8 @@ asio::awaitable<void> Connection::ticker() {
     if (ec || closed_) co_return;
     const auto now = std::chrono::steady_clock::now();
     expire_pending(now);
+    check_partial_pdu(now);
+    if (closed_) co_return;
     if (keepalive_enabled()) keepalive(now);
     on_tick(now);
   }
@@ -274,12 +291,25 @@ void Connection::expire_pending(SteadyTime now) {
   if (pending_.empty()) deadlines_.clear();
 }
 
+void Connection::check_partial_pdu(SteadyTime now) {
+  if (partial_since_ == SteadyTime::max() || options_.partial_pdu_timeout.count() <= 0) return;
+  if (now - partial_since_ < options_.partial_pdu_timeout) return;
+  SG_LOG(warn, "partial_pdu_timeout")
+      .kv("peer", peer_)
+      .kv("buffered", static_cast<std::uint64_t>(reader_.buffered()))
+      .kv("seconds",
+          std::chrono::duration_cast<std::chrono::seconds>(now - partial_since_).count());
+  metrics_.pdu_deadline_close(options_.side);
+  close();
+}
+
 void Connection::keepalive(SteadyTime now) {
   if (options_.enquire_link.count() <= 0) return;
   const auto silent = now - last_received_;
   if (silent >= 2 * options_.enquire_link) {
-    SG_LOG(warn, "peer_silent").kv("peer", peer_).kv(
-        "seconds", std::chrono::duration_cast<std::chrono::seconds>(silent).count());
+    SG_LOG(warn, "peer_silent")
+        .kv("peer", peer_)
+        .kv("seconds", std::chrono::duration_cast<std::chrono::seconds>(silent).count());
     close();
     return;
   }

@@ -10,7 +10,8 @@
 //             or while the output buffer is over its limit (a peer that does not read);
 //   writer  — writes the output buffer (double-buffered: frames appended while a write is in
 //             flight go out in the next write, so many frames share one syscall);
-//   ticker  — every 100 ms fails timed-out requests, runs enquire_link (send one after an idle
+//   ticker  — every 100 ms fails timed-out requests, closes a connection whose started PDU is
+//             not whole within partial_pdu_timeout, runs enquire_link (send one after an idle
 //             interval, close after two silent intervals) and on_tick().
 // Every member function must be called on the strand.
 #include <boost/asio/awaitable.hpp>
@@ -41,9 +42,9 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 /// The outcome of a request this side sent. `frame` is valid only during the handler call.
 struct Response {
-  std::error_code error;                 // timeout, connection_closed, ...
-  proto::Header header;                  // when !error
-  std::span<const std::uint8_t> frame;   // the whole response PDU when !error
+  std::error_code error;                // timeout, connection_closed, ...
+  proto::Header header;                 // when !error
+  std::span<const std::uint8_t> frame;  // the whole response PDU when !error
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -54,6 +55,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::chrono::milliseconds response_timeout{10'000};
     std::chrono::milliseconds enquire_link{30'000};  // 0 = never
     std::size_t max_output_bytes = 4u << 20;         // stop reading while more is unsent
+    // A PDU whose first octets have arrived must be whole within this, or the connection closes:
+    // a peer that trickles a PDU a byte at a time cannot hold a session (and its window) open.
+    std::chrono::milliseconds partial_pdu_timeout{10'000};
   };
   using ResponseHandler = std::function<void(const Response&)>;
 
@@ -124,6 +128,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_response(const proto::Header& header, std::span<const std::uint8_t> frame);
   void expire_pending(SteadyTime now);
   void keepalive(SteadyTime now);
+  /// Closes the connection when a started PDU has waited for its rest too long.
+  void check_partial_pdu(SteadyTime now);
   void fail_all_pending();
   bool output_full() const { return out_.size() > options_.max_output_bytes; }
 
@@ -140,6 +146,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<std::pair<SteadyTime, std::uint32_t>> deadlines_;  // send order = deadline order
   std::uint32_t sequence_ = 0;
   SteadyTime last_received_;
+  // Since when the reader has waited for the rest of a started PDU; unset (max) otherwise.
+  SteadyTime partial_since_ = SteadyTime::max();
   bool enquire_outstanding_ = false;
   bool paused_ = false;
   bool closed_ = false;

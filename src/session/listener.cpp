@@ -2,8 +2,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "common/accept_backoff.hpp"
 #include "common/log.hpp"
 #include "session/esme_session.hpp"
 
@@ -47,14 +49,27 @@ std::vector<std::shared_ptr<EsmeSession>> EsmeListener::sessions() {
 }
 
 asio::awaitable<void> EsmeListener::accept_loop() {
+  AcceptBackoff backoff;
+  asio::steady_timer pause(acceptor_.get_executor());
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(services_.io),
                                                         asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      SG_LOG(warn, "accept_failed").kv("error", ec.message());
+      const auto step = backoff.failed(AcceptBackoff::Clock::now());
+      services_.metrics.accept_error("smpp", AcceptBackoff::kind(ec.value()));
+      if (step.log) {
+        SG_LOG(warn, "accept_failed")
+            .kv("listener", "smpp")
+            .kv("error", ec.message())
+            .kv("failures", step.failures)
+            .kv("pause_ms", step.pause.count());
+      }
+      pause.expires_after(step.pause);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    backoff.succeeded();
     if (services_.stopping.load()) continue;  // socket closes when it goes out of scope
     auto session = std::make_shared<EsmeSession>(std::move(socket), services_);
     {
