@@ -295,6 +295,8 @@ HttpResponse AdminApi::metrics() {
   m.queue_depth("mo").Set(static_cast<double>(store.queued_deliveries(store::DeliveryKind::mo)));
   m.queue_depth("receipt").Set(
       static_cast<double>(store.queued_deliveries(store::DeliveryKind::receipt)));
+  m.queue_depth("outbox").Set(
+      static_cast<double>(store.queued_deliveries(store::DeliveryKind::outbox)));
   auto r = HttpResponse::text(200, m.serialize());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;

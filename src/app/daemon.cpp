@@ -42,7 +42,7 @@ void Daemon::start() {
       std::make_shared<const session::Runtime>(session::Runtime{cfg, nullptr}));
   services_ = std::make_unique<session::Services>(session::Services{
       io_, *store_, metrics_, *runtime_, registry_, upstreams_, delivery_, bind_guard_, throttles_,
-      blocking_, SystemClock::instance(), stopping_});
+      blocking_, SystemClock::instance(), stopping_, routes_});
   delivery_.init(*services_);
   consent_ = std::make_unique<session::ConsentServices>(*services_);
   runtime_->store(std::make_shared<const session::Runtime>(session::Runtime{cfg, make_chain(cfg)}));
@@ -62,10 +62,13 @@ void Daemon::start() {
       admin::HttpLimits{.max_body = admin::AdminApi::kMaxBody},
       [this](const admin::HttpRequest& r) { return admin_->body_policy(r); });
 
-  metrics_.queue_depth("mo").Set(static_cast<double>(store_->queued_deliveries(store::DeliveryKind::mo)));
-  metrics_.queue_depth("receipt")
-      .Set(static_cast<double>(store_->queued_deliveries(store::DeliveryKind::receipt)));
+  metrics_.queue_depth("mo").Set(
+      static_cast<double>(store_->queued_deliveries(store::DeliveryKind::mo)));
+  metrics_.queue_depth("receipt").Set(
+      static_cast<double>(store_->queued_deliveries(store::DeliveryKind::receipt)));
   metrics_.queue_depth("held_mt").Set(static_cast<double>(store_->held_messages()));
+  metrics_.queue_depth("outbox").Set(
+      static_cast<double>(store_->queued_deliveries(store::DeliveryKind::outbox)));
 
   listener_->start();
   http_->start();
@@ -145,7 +148,8 @@ bool Daemon::reload() {
     }
     log::set_level(next.log.level);
     auto cfg = std::make_shared<const config::Config>(std::move(next));
-    runtime_->store(std::make_shared<const session::Runtime>(session::Runtime{cfg, make_chain(cfg)}));
+    runtime_->store(
+        std::make_shared<const session::Runtime>(session::Runtime{cfg, make_chain(cfg)}));
     SG_LOG(info, "reloaded")
         .kv("accounts", static_cast<std::uint64_t>(cfg->accounts.size()))
         .kv("programs", static_cast<std::uint64_t>(cfg->programs.size()));
@@ -196,7 +200,8 @@ void Daemon::shutdown_sequence() {
 }
 
 int Daemon::run() {
-  unsigned n = options_.threads ? options_.threads : std::max(2u, std::thread::hardware_concurrency());
+  unsigned n =
+      options_.threads ? options_.threads : std::max(2u, std::thread::hardware_concurrency());
   sd_notify("READY=1");
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });

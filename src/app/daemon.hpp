@@ -31,10 +31,10 @@
 namespace smppguard::app {
 
 struct DaemonOptions {
-  std::string config_path;            // for SIGHUP reloads ("" = no reload)
-  std::string ports_file;             // write {"smpp":P,"http":P} once listening ("" = none)
+  std::string config_path;                // for SIGHUP reloads ("" = no reload)
+  std::string ports_file;                 // write {"smpp":P,"http":P} once listening ("" = none)
   std::chrono::milliseconds grace{5000};  // shutdown: time for in-flight requests
-  unsigned threads = 0;               // network threads; 0 = hardware concurrency (at least 2)
+  unsigned threads = 0;                   // network threads; 0 = hardware concurrency (at least 2)
 };
 
 /// Builds the policy chain for a config (the seam; replaced when consent enforcement is on).
@@ -88,6 +88,7 @@ class Daemon {
   session::BindGuard bind_guard_;
   session::AccountThrottles throttles_;
   session::DeliveryManager delivery_;
+  session::RouteGate routes_;
   std::unique_ptr<session::Services> services_;
   std::unique_ptr<session::Intake> intake_;
   std::unique_ptr<session::ConsentServices> consent_;

@@ -1,11 +1,11 @@
 #include "session/consent_chain.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <cstdio>
 #include <smppguard/proto/commands.hpp>
 #include <smppguard/proto/decode.hpp>
@@ -16,6 +16,9 @@
 
 #include "common/log.hpp"
 #include "policy/numbers.hpp"
+#include "session/delivery.hpp"
+#include "session/intake.hpp"
+#include "session/registry.hpp"
 #include "session/store_ops.hpp"
 
 namespace smppguard::session {
@@ -65,7 +68,6 @@ policy::MtDecision read_and_decide(Services& services, const config::Config& con
   }
   return policy::decide_mt(policy::MtContext{config, program, subject, now, zone, sent}, pair);
 }
-
 
 // The text of a deliver_sm/data_sm/submit_sm and its concatenation info, if any.
 struct MoText {
@@ -128,6 +130,7 @@ bool is_multipart(const MoText& m) {
 ConsentServices::ConsentServices(Services& services)
     : services_(services),
       outbound_(services),
+      outbox_(std::make_shared<OutboxSender>(services, *this)),
       strand_(asio::make_strand(services.io)),
       reassembler_(proto::ReassemblerConfig{.max_pending_messages = 4096}) {}
 
@@ -135,9 +138,105 @@ ConsentServices::~ConsentServices() { stop(); }
 
 void ConsentServices::start(std::chrono::milliseconds interval) {
   asio::co_spawn(strand_, sweep_loop(interval), asio::detached);
+  outbox_->start();
 }
 
-void ConsentServices::stop() { stopped_ = true; }
+void ConsentServices::stop() {
+  if (stopped_.exchange(true)) return;
+  outbox_->stop();
+}
+
+void ConsentServices::stage_failed_receipt(store::Batch& batch, const store::HeldMessage& held,
+                                           std::string_view stat, std::uint32_t error,
+                                           Staged& staged) {
+  if (held.account.empty() || !held.wants_receipt) return;
+  auto original = proto::decode(bytes_of(held.pdu));
+  if (!original) return;
+  const auto now = services_.clock.now();
+  auto receipt = policy::build_receipt(held.proxy_id, *original, stat, error,
+                                       from_unix_ms(held.held_at_ms), now);
+  receipt.sequence_number = 0;
+  auto bytes = proto::encode(receipt);
+  if (!bytes) return;
+  store::DeliveryItem item;
+  item.target = SessionRegistry::account_target(held.account);
+  item.kind = store::DeliveryKind::receipt;
+  item.pdu.assign(bytes->begin(), bytes->end());
+  item.created_at_ms = to_unix_ms(now);
+  item.expires_at_ms =
+      item.created_at_ms + std::chrono::duration_cast<Millis>(Intake::kDeliveryTtl).count();
+  item.next_attempt_at_ms = item.created_at_ms;
+  staged.targets.insert(item.target);
+  batch.enqueue_delivery(std::move(item));
+}
+
+ConsentServices::Staged ConsentServices::stage_follow_up(
+    store::Batch& batch, const config::Config& config, const config::Program& program,
+    const std::string& number, const std::string& msisdn, const policy::MoOutcome& outcome) {
+  // Confirmation first, then the held MTs in their original order (SPEC 8): the outbox keeps
+  // one subscriber's items in staged order. Then the receipts of MTs that a STOP failed.
+  Staged staged;
+  for (const auto& reply : outcome.replies) {
+    store::OutboxMessage m;
+    m.kind = store::OutboxMessage::Kind::proxy_message;
+    m.program = program.id;
+    m.msisdn = msisdn;
+    m.from_number = number;
+    m.template_name = reply.template_name;
+    m.text = reply.text;
+    stage_outbox(batch, m);
+    staged.outbox = true;
+  }
+  for (const auto& held : outcome.release) {
+    staged.held = true;
+    if (held.account.empty()) {
+      // A held MO (mo_requires_consent): it goes to the tenant now.
+      store::DeliveryItem item;
+      item.target = SessionRegistry::tenant_target(program.tenant);
+      item.kind = store::DeliveryKind::mo;
+      item.pdu = held.pdu;
+      item.created_at_ms = batch.now_ms();
+      item.expires_at_ms =
+          item.created_at_ms + std::chrono::duration_cast<Millis>(Intake::kDeliveryTtl).count();
+      item.next_attempt_at_ms = item.created_at_ms;
+      staged.targets.insert(item.target);
+      batch.enqueue_delivery(std::move(item));
+      continue;
+    }
+    store::OutboxMessage m;
+    m.kind = store::OutboxMessage::Kind::released_mt;
+    m.program = held.program;
+    m.msisdn = held.msisdn;
+    m.held = held;
+    stage_outbox(batch, m);
+    staged.outbox = true;
+  }
+  for (const auto& held : outcome.failed) {
+    staged.held = true;
+    stage_failed_receipt(batch, held, "REJECTD",
+                         policy::status_for(config, policy::Reason::opted_out), staged);
+  }
+  return staged;
+}
+
+void ConsentServices::after_staged(const Staged& staged) {
+  for (const auto& target : staged.targets) {
+    const bool mo = target.starts_with("tenant:");
+    const auto kind = mo ? store::DeliveryKind::mo : store::DeliveryKind::receipt;
+    services_.metrics.queue_depth(mo ? "mo" : "receipt")
+        .Set(static_cast<double>(services_.store.queued_deliveries(kind)));
+    services_.delivery.notify(target);
+  }
+  if (staged.outbox) {
+    services_.metrics.queue_depth("outbox").Set(
+        static_cast<double>(services_.store.queued_deliveries(store::DeliveryKind::outbox)));
+    outbox_->wake();
+  }
+  if (staged.held) {
+    services_.metrics.queue_depth("held_mt").Set(
+        static_cast<double>(services_.store.held_messages()));
+  }
+}
 
 std::optional<std::string> ConsentServices::add_part(const proto::IncomingPart& part) {
   std::lock_guard lock(reassembly_mu_);
@@ -189,7 +288,7 @@ asio::awaitable<void> ConsentServices::sweep_loop(std::chrono::milliseconds inte
 }
 
 policy::MtDecision ConsentServices::redecide(const config::Config& config,
-                                            const store::HeldMessage& held, TimePoint now) {
+                                             const store::HeldMessage& held, TimePoint now) {
   const auto* program = config.find_program(held.program);
   const auto* account = config.find_account(held.account);
   auto original = proto::decode(bytes_of(held.pdu));
@@ -218,8 +317,8 @@ asio::awaitable<void> ConsentServices::fail_held(const config::Config& config,
   co_await outbound_.queue_receipt(held.account, std::move(receipt));
 }
 
-asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const config::Config> config,
-                                                        store::HeldMessage held) {
+asio::awaitable<OutboxResult> ConsentServices::forward_released(
+    std::shared_ptr<const config::Config> config, store::HeldMessage held) {
   // Consent, quiet hours and the cap are decided again at release: things change overnight.
   const auto now = services_.clock.now();
   const auto decision = redecide(*config, held, now);
@@ -227,11 +326,12 @@ asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const co
   switch (decision.action) {
     case policy::MtAction::forward:
     case policy::MtAction::disclaimer_then_forward: {
-      std::uint32_t status = 0;
-      if (co_await outbound_.release(*config, held, &status)) {
+      const auto released = co_await outbound_.release(*config, held);
+      if (released.transient) co_return OutboxResult::retry;  // the outbox sends it again
+      if (released.accepted) {
         services_.metrics.mt_decision(held.program, "forwarded", "none");
       } else {
-        co_await fail_held(*config, held, "UNDELIV", status);
+        co_await fail_held(*config, held, "UNDELIV", released.status);
       }
       break;
     }
@@ -248,7 +348,7 @@ asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const co
       };
       if (co_await commit(services_.store, std::move(hold), true)) {
         services_.metrics.store_error("hold");
-        co_await fail_held(*config, held, "UNDELIV", st::kEsmeRsyserr);
+        co_return OutboxResult::retry;  // still in the outbox: decided again later
       } else {
         services_.metrics.mt_decision(held.program, "held", "quiet_hours");
       }
@@ -257,8 +357,8 @@ asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const co
     default: {
       const auto& h = held;
       const auto reason = decision.reason;
-      store::Mutation audit = [h, reason, actor, now, program = config->find_program(h.program)](
-                                  store::Batch& b) {
+      store::Mutation audit = [h, reason, actor, now,
+                               program = config->find_program(h.program)](store::Batch& b) {
         policy::audit_refusal(b, program, h.msisdn, reason, actor, now, h.proxy_id);
       };
       co_await commit(services_.store, std::move(audit), false);
@@ -267,7 +367,9 @@ asio::awaitable<void> ConsentServices::forward_released(std::shared_ptr<const co
       break;
     }
   }
-  services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
+  services_.metrics.queue_depth("held_mt").Set(
+      static_cast<double>(services_.store.held_messages()));
+  co_return OutboxResult::done;
 }
 
 asio::awaitable<void> ConsentServices::sweep_once() {
@@ -287,35 +389,40 @@ asio::awaitable<void> ConsentServices::sweep_once() {
     const bool expired = held.expires_at_ms <= now_ms;
     const bool release = !expired && held.release_at_ms != 0 && held.release_at_ms <= now_ms;
     if (!expired && !release) continue;
-    // Take it out of the store first: a YES may have released it meanwhile.
+    // Out of the held family and into the outbox (or its EXPIRED receipt into the queue) in
+    // one synced mutation; a YES may have released it meanwhile.
     bool present = false;
+    Staged staged;
     const policy::Actor actor{"proxy"};
     const auto ec = co_await commit(
         services_.store,
-        [&held, &present, &expired, &actor, &now](store::Batch& b) {
+        [&](store::Batch& b) {
           auto list = b.held_for(held.program, held.msisdn);
           if (!list) throw std::system_error(list.error());
           for (const auto& h : *list) present = present || h.seq == held.seq;
           if (!present) return;
+          staged.held = true;
           if (expired) {
             policy::expire_held(b, held, now);
-          } else {
-            policy::release_held(b, held, actor, now);
+            stage_failed_receipt(b, held, "EXPIRED", 0, staged);
+            return;
           }
+          policy::release_held(b, held, actor, now);
+          if (held.account.empty()) return;  // held MOs are released by YES only
+          store::OutboxMessage m;
+          m.kind = store::OutboxMessage::Kind::released_mt;
+          m.program = held.program;
+          m.msisdn = held.msisdn;
+          m.held = held;
+          stage_outbox(b, m);
+          staged.outbox = true;
         },
         true);
     if (ec) {
       services_.metrics.store_error("held");
       continue;
     }
-    if (!present) continue;
-    services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
-    if (expired) {
-      co_await fail_held(*config, held, "EXPIRED", 0);
-      continue;
-    }
-    if (held.account.empty()) continue;  // held MOs are released by YES only
-    co_await forward_released(config, held);
+    after_staged(staged);
   }
 }
 
@@ -442,9 +549,22 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
         }
         const policy::MtContext context{cfg, program, subject, now, *zone, 0};
         policy::MtMutationResult result;
+        ConsentServices::Staged staged;
         const auto ec = co_await commit(
             services_.store,
-            [&](store::Batch& b) { result = policy::hold_for_consent(b, context, held, actor); },
+            [&](store::Batch& b) {
+              result = policy::hold_for_consent(b, context, held, actor);
+              if (!result.send_opt_in_request) return;
+              // The opt-in request is as durable as the pending record that waits for its YES.
+              store::OutboxMessage m;
+              m.program = program.id;
+              m.msisdn = dest.msisdn;
+              m.from_number = dest.from_number;
+              m.template_name = "opt_in_request";
+              m.text = policy::render(program.messages.opt_in_request, program, dest.from_number);
+              stage_outbox(b, m);
+              staged.outbox = true;
+            },
             true);
         if (ec) {
           services_.metrics.store_error("hold");
@@ -455,15 +575,7 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
           decision = *result.redecided;  // a YES or a STOP came in meanwhile
           continue;
         }
-        if (result.send_opt_in_request) {
-          auto text = policy::render(program.messages.opt_in_request, program, dest.from_number);
-          consent_.spawn([&consent = consent_, cfgp = config_, prog = dest.program,
-                          from = dest.from_number, msisdn = dest.msisdn,
-                          text = std::move(text)]() -> asio::awaitable<void> {
-            co_await consent.outbound().send_template(*cfgp, *prog, from, msisdn,
-                                                      "opt_in_request", text);
-          });
-        }
+        consent_.after_staged(staged);
         if (!hold || !result.held) {
           co_return co_await refusal(request, dest, decision.reason, decision.status);
         }
@@ -537,9 +649,9 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
           continue;
         }
         const auto text = policy::render(program.messages.disclaimer, program, dest.from_number);
-        const bool sent = co_await consent_.outbound().send_template(
+        const auto sent = co_await consent_.outbound().send_template(
             cfg, program, dest.from_number, dest.msisdn, "disclaimer", text);
-        if (!sent) {
+        if (sent != Outbound::Sent::accepted) {
           // Not a consent refusal: the carrier could not take the disclaimer. Retryable.
           v.action = MtVerdict::Action::refuse;
           v.status = st::kEsmeRsyserr;
@@ -739,8 +851,10 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   input.match = programs_->match(program.id, input.normalized);
   policy::MoOutcome outcome;
   // The decision and, when the MO goes on to the tenant, its queue item: one synced mutation.
+  // Its follow-ups (replies, releases, failed receipts) are staged in the same commit.
   store::DeliveryItem* const delivery = request.delivery;
   bool queued = false;
+  ConsentServices::Staged staged;
   const auto ec = co_await commit(
       services_.store,
       [&](store::Batch& b) {
@@ -749,6 +863,8 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
           b.enqueue_delivery(*delivery);
           queued = true;
         }
+        staged =
+            consent_.stage_follow_up(b, cfg, program, request.number, request.subscriber, outcome);
       },
       true);
   services_.metrics.policy_decision_seconds().Observe(
@@ -773,44 +889,33 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
         .kv("mo_id", input.mo_id);
   }
 
-  if (!outcome.replies.empty() || !outcome.release.empty() || !outcome.failed.empty()) {
-    consent_.spawn([&consent = consent_, cfgp = config_, prog = &program, number = request.number,
-                    msisdn = request.subscriber,
-                    outcome = std::move(outcome)]() -> asio::awaitable<void> {
-      co_await consent.follow_up(cfgp, *prog, number, msisdn, outcome);
-    });
-  }
+  consent_.after_staged(staged);
   verdict.forward = outcome.forward && !outcome.hold_mo;
   verdict.queued = verdict.forward && queued;
   co_return verdict;
 }
 
 asio::awaitable<void> ConsentServices::follow_up(std::shared_ptr<const config::Config> config,
-                                                 const config::Program& program,
-                                                 std::string number, std::string msisdn,
+                                                 const config::Program& program, std::string number,
+                                                 std::string msisdn,
                                                  const policy::MoOutcome& outcome) {
-  // Confirmation first (each send awaits its submit_sm_resp), then the held MTs in their original
-  // order (SPEC 8), then the receipts of MTs that a STOP failed.
-  for (const auto& reply : outcome.replies) {
-    co_await outbound_.send_template(*config, program, number, msisdn, reply.template_name,
-                                     reply.text);
+  Staged staged;
+  const auto ec = co_await commit(
+      services_.store,
+      [&](store::Batch& b) {
+        staged = stage_follow_up(b, *config, program, number, msisdn, outcome);
+      },
+      true);
+  if (ec) {
+    services_.metrics.store_error("outbox");
+    SG_LOG(error, "follow_up_not_staged").kv("program", program.id).kv("error", ec.message());
+    co_return;
   }
-  for (const auto& held : outcome.release) {
-    if (held.account.empty()) {
-      // A held MO (mo_requires_consent): it goes to the tenant now.
-      co_await outbound_.queue_mo(program.tenant, held.pdu);
-      continue;
-    }
-    co_await forward_released(config, held);
-  }
-  for (const auto& held : outcome.failed) {
-    co_await fail_held(*config, held, "REJECTD",
-                       policy::status_for(*config, policy::Reason::opted_out));
-  }
-  services_.metrics.queue_depth("held_mt").Set(static_cast<double>(services_.store.held_messages()));
+  after_staged(staged);
 }
 
-void ConsentChain::on_proxy_receipt(const store::MessageRoute& route, std::string_view receipt_text) {
+void ConsentChain::on_proxy_receipt(const store::MessageRoute& route,
+                                    std::string_view receipt_text) {
   store::Mutation audit = [route, text = std::string(receipt_text),
                            now = services_.clock.now()](store::Batch& b) {
     policy::audit_proxy_receipt(b, route, text, now);

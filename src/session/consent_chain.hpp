@@ -8,10 +8,11 @@
 // gets its proxy id now and the receipt later) | disclaimer first (its submit_sm_resp awaited, the
 // record created, then the MT forwarded).
 // Flow of an MO: decode and reassemble the text -> keywords -> apply_mo in a synced mutation (the
-// upstream's deliver_sm_resp waits for it) -> replies, releases and failed-MT receipts are sent
-// afterwards in order by a detached coroutine, so the carrier is answered at once.
-// ConsentServices holds what outlives a reload: the outbound sender, the MO reassembler and the
-// held-MT sweeper (quiet-hours release, hold_ttl expiry).
+// upstream's deliver_sm_resp waits for it) that also stages its follow-ups: replies and released
+// MTs in the outbox (OutboxSender sends them, confirmation first), failed-MT receipts and released
+// MOs in the delivery queue. So a STOP's confirmation is as durable as the STOP.
+// ConsentServices holds what outlives a reload: the outbound sender, the outbox, the MO
+// reassembler and the held-MT sweeper (quiet-hours release, hold_ttl expiry).
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "policy/engine.hpp"
 #include "session/connection.hpp"
 #include "session/outbound.hpp"
+#include "session/outbox.hpp"
 #include "session/policy_chain.hpp"
 #include "session/services.hpp"
 
@@ -34,7 +36,26 @@ class ConsentServices {
   void start(std::chrono::milliseconds interval = std::chrono::seconds(1));
   void stop();
   Outbound& outbound() { return outbound_; }
+  OutboxSender& outbox() { return *outbox_; }
   Services& services() { return services_; }
+
+  /// What a mutation staged for after its commit: queue targets to wake, the outbox.
+  struct Staged {
+    std::set<std::string> targets;
+    bool outbox = false;
+    bool held = false;  // held messages changed (the held_mt gauge)
+  };
+  /// Stages an MO's or a consent change's follow-ups inside a mutation: replies and released MTs
+  /// in the outbox, in order; released held MOs for the tenant and failed-MT receipts in the
+  /// delivery queue.
+  Staged stage_follow_up(store::Batch& batch, const config::Config& config,
+                         const config::Program& program, const std::string& number,
+                         const std::string& msisdn, const policy::MoOutcome& outcome);
+  /// A held MT's failure receipt (stat, error) for its account, when it asked for one.
+  void stage_failed_receipt(store::Batch& batch, const store::HeldMessage& held,
+                            std::string_view stat, std::uint32_t error, Staged& staged);
+  /// After the staging mutation committed: wakes the lanes and the outbox, updates gauges.
+  void after_staged(const Staged& staged);
 
   /// Adds one part of a multipart MO; the whole text once every part has arrived.
   std::optional<std::string> add_part(const proto::IncomingPart& part);
@@ -50,13 +71,15 @@ class ConsentServices {
   /// Runs the follow-up work of an MO or an MT in the background, in order.
   void spawn(std::function<asio::awaitable<void>()> work);
 
-  /// After an MO's mutation: replies, held MTs released (each decided again) and failed receipts.
+  /// After a consent change committed elsewhere (the admin API): stages its follow-ups in a
+  /// synced mutation of their own (stage_follow_up), then wakes the senders.
   asio::awaitable<void> follow_up(std::shared_ptr<const config::Config> config,
                                   const config::Program& program, std::string number,
                                   std::string msisdn, const policy::MoOutcome& outcome);
-  /// Forwards a held MT whose hold ended, after deciding it again now.
-  asio::awaitable<void> forward_released(std::shared_ptr<const config::Config> config,
-                                         store::HeldMessage held);
+  /// Forwards a held MT whose hold ended, after deciding it again now (the outbox calls it):
+  /// retry when the carrier could not be reached, done otherwise.
+  asio::awaitable<OutboxResult> forward_released(std::shared_ptr<const config::Config> config,
+                                                 store::HeldMessage held);
 
  private:
   policy::MtDecision redecide(const config::Config& config, const store::HeldMessage& held,
@@ -67,6 +90,7 @@ class ConsentServices {
   asio::awaitable<void> sweep_once();
   Services& services_;
   Outbound outbound_;
+  std::shared_ptr<OutboxSender> outbox_;
   Strand strand_;
   std::mutex reassembly_mu_;
   proto::Reassembler reassembler_;

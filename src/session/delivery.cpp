@@ -23,8 +23,8 @@ class DeliveryManager::Lane : public std::enable_shared_from_this<Lane> {
 
   void start() {
     auto me = shared_from_this();
-    asio::co_spawn(strand_, [me]() -> asio::awaitable<void> { co_await me->run(); },
-                   asio::detached);
+    asio::co_spawn(
+        strand_, [me]() -> asio::awaitable<void> { co_await me->run(); }, asio::detached);
   }
   void wake() {
     auto me = shared_from_this();
@@ -89,7 +89,9 @@ class DeliveryManager::Lane : public std::enable_shared_from_this<Lane> {
           });
       if (!page) {
         services_.metrics.store_error("read_queue");
-        SG_LOG(error, "queue_read_failed").kv("target", target_).kv("error", page.error().message());
+        SG_LOG(error, "queue_read_failed")
+            .kv("target", target_)
+            .kv("error", page.error().message());
         co_return;  // the next wake-up tries again
       }
       if (page->size() < want) exhausted_ = true;
@@ -140,7 +142,8 @@ class DeliveryManager::Lane : public std::enable_shared_from_this<Lane> {
       } else {
         // 1 s, 2 s, 4 s ... capped at 5 minutes.
         const std::int64_t backoff =
-            attempted ? std::min<std::int64_t>(300'000, 1000LL << std::min<std::uint32_t>(item.attempts - 1, 9))
+            attempted ? std::min<std::int64_t>(
+                            300'000, 1000LL << std::min<std::uint32_t>(item.attempts - 1, 9))
                       : 0;
         item.next_attempt_at_ms = now_ms + backoff;
         SG_LOG(info, "delivery_retry")
@@ -199,7 +202,11 @@ void DeliveryManager::start() {
     SG_LOG(error, "queue_scan_failed").kv("error", targets.error().message());
     return;
   }
-  for (const auto& t : *targets) notify(t);
+  for (const auto& t : *targets) {
+    // The carrier outbox shares the delivery keyspace but is drained by OutboxSender, not by a lane
+    // towards ESMEs.
+    if (t != store::kOutboxTarget) notify(t);
+  }
 }
 
 void DeliveryManager::notify(const std::string& target) {

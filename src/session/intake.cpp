@@ -1,5 +1,7 @@
 #include "session/intake.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <smppguard/proto/commands.hpp>
 #include <smppguard/proto/encode.hpp>
 
@@ -8,6 +10,7 @@
 #include "session/delivery.hpp"
 #include "session/message_ids.hpp"
 #include "session/registry.hpp"
+#include "session/route_gate.hpp"
 #include "session/store_ops.hpp"
 
 namespace smppguard::session {
@@ -22,28 +25,54 @@ asio::awaitable<std::uint32_t> Intake::handle(const config::Upstream& upstream, 
   co_return co_await handle_mo(upstream, std::move(pdu));
 }
 
+Result<std::optional<store::MessageRoute>> Intake::find_route(
+    const config::Upstream& upstream, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    auto found = services_.store.find_route_by_upstream_id(upstream.name, key);
+    if (!found || *found) return found;
+  }
+  return std::optional<store::MessageRoute>{};
+}
+
+asio::awaitable<bool> Intake::wait_for_route(const config::Upstream& upstream,
+                                             const std::vector<std::string>& keys) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const auto give_up = std::chrono::steady_clock::now() + upstream.response_timeout +
+                       std::chrono::seconds(kRouteWaitSeconds);
+  while (services_.routes.pending(upstream.name, keys)) {
+    if (std::chrono::steady_clock::now() >= give_up) co_return false;
+    pause.expires_after(std::chrono::milliseconds(2));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return true;
+}
+
 asio::awaitable<std::uint32_t> Intake::handle_receipt(const config::Upstream& upstream,
                                                       proto::Pdu pdu) {
   std::vector<std::string> ids;
   if (const auto* d = pdu.as<proto::SubmitSm>()) ids = receipt_ids(*d);
   if (const auto* d = pdu.as<proto::DataSm>()) ids = receipt_ids(*d);
-
-  std::optional<store::MessageRoute> route;
+  std::vector<std::string> keys;
   for (const auto& id : ids) {
-    for (const auto& key : receipt_keys(id, upstream.message_id_format)) {
-      auto found = services_.store.find_route_by_upstream_id(upstream.name, key);
-      if (!found) {
-        // Cannot read the map now: a temporary error makes the carrier send the receipt again.
-        services_.metrics.store_error("read_route");
-        co_return st::kEsmeRxTAppn;
-      }
-      if (*found) {
-        route = std::move(**found);
-        break;
-      }
-    }
-    if (route) break;
+    for (auto& key : receipt_keys(id, upstream.message_id_format)) keys.push_back(std::move(key));
   }
+
+  auto found = find_route(upstream, keys);
+  if (found && !*found && services_.routes.pending(upstream.name, keys)) {
+    // An early receipt: its submit_sm_resp was read, and the route is on its way to the store.
+    services_.metrics.receipt_waited(upstream.name);
+    if (!co_await wait_for_route(upstream, keys)) {
+      SG_LOG(warn, "receipt_route_late").kv("upstream", upstream.name).kv("id", ids.front());
+      co_return st::kEsmeRxTAppn;  // may still match: the carrier sends it again
+    }
+    found = find_route(upstream, keys);
+  }
+  if (!found) {
+    // Cannot read the map now: a temporary error makes the carrier send the receipt again.
+    services_.metrics.store_error("read_route");
+    co_return st::kEsmeRxTAppn;
+  }
+  std::optional<store::MessageRoute> route = std::move(*found);
   if (!route) {
     services_.metrics.receipt_unmatched(upstream.name);
     SG_LOG(warn, "receipt_unmatched")
@@ -68,8 +97,7 @@ asio::awaitable<std::uint32_t> Intake::handle_receipt(const config::Upstream& up
                              store::DeliveryKind::receipt, pdu);
 }
 
-asio::awaitable<std::uint32_t> Intake::handle_mo(const config::Upstream& upstream,
-                                                 proto::Pdu pdu) {
+asio::awaitable<std::uint32_t> Intake::handle_mo(const config::Upstream& upstream, proto::Pdu pdu) {
   auto rt = services_.runtime.load();
   const auto& cfg = *rt->config;
   std::uint8_t src_ton = 0, src_npi = 0, dst_ton = 0, dst_npi = 0;
@@ -88,16 +116,20 @@ asio::awaitable<std::uint32_t> Intake::handle_mo(const config::Upstream& upstrea
     SG_LOG(warn, "mo_unknown_number").kv("upstream", upstream.name).kv("number", dst);
     co_return st::kEsmeRinvdstadr;
   }
-  const auto subscriber = policy::normalize_address(src_ton, src_npi, src,
-                                                    cfg.defaults.default_country,
-                                                    policy::AddressRole::source);
+  const auto subscriber = policy::normalize_address(
+      src_ton, src_npi, src, cfg.defaults.default_country, policy::AddressRole::source);
   // The queue item is built first, so that the chain can queue the MO in the same synced
   // mutation as its decision (one fsync per MO). An MO that cannot be encoded is decided all the
   // same and then answered with a system error, as before.
-  auto item = make_item(SessionRegistry::tenant_target(program->tenant), store::DeliveryKind::mo,
-                        pdu);
-  MoRequest request{cfg, *program, subscriber ? subscriber->value : src, number->value, pdu,
-                    upstream.name, item ? &*item : nullptr};
+  auto item =
+      make_item(SessionRegistry::tenant_target(program->tenant), store::DeliveryKind::mo, pdu);
+  MoRequest request{cfg,
+                    *program,
+                    subscriber ? subscriber->value : src,
+                    number->value,
+                    pdu,
+                    upstream.name,
+                    item ? &*item : nullptr};
   const MoVerdict verdict = co_await rt->chain->on_mo(request);
   if (!verdict.forward) co_return verdict.status;
   if (!item) co_return st::kEsmeRsyserr;
@@ -108,8 +140,7 @@ asio::awaitable<std::uint32_t> Intake::handle_mo(const config::Upstream& upstrea
   co_return co_await commit_item(std::move(*item));
 }
 
-std::optional<store::DeliveryItem> Intake::make_item(std::string target,
-                                                     store::DeliveryKind kind,
+std::optional<store::DeliveryItem> Intake::make_item(std::string target, store::DeliveryKind kind,
                                                      const proto::Pdu& pdu) {
   proto::Pdu copy = pdu;
   copy.sequence_number = 0;  // patched when sent

@@ -28,10 +28,17 @@ class Intake {
   static constexpr std::chrono::hours kDeliveryTtl{72};
 
  private:
+  /// The route of the first of `keys` that has one; an error when the map cannot be read.
+  Result<std::optional<store::MessageRoute>> find_route(const config::Upstream& upstream,
+                                                        const std::vector<std::string>& keys);
+  /// Waits while the route of one of `keys` is on its way (RouteGate); false when it did not
+  /// settle within the upstream's response_timeout plus kRouteWaitSeconds.
+  boost::asio::awaitable<bool> wait_for_route(const config::Upstream& upstream,
+                                              const std::vector<std::string>& keys);
+  static constexpr int kRouteWaitSeconds = 5;
   boost::asio::awaitable<std::uint32_t> handle_receipt(const config::Upstream& upstream,
                                                        proto::Pdu pdu);
-  boost::asio::awaitable<std::uint32_t> handle_mo(const config::Upstream& upstream,
-                                                  proto::Pdu pdu);
+  boost::asio::awaitable<std::uint32_t> handle_mo(const config::Upstream& upstream, proto::Pdu pdu);
   boost::asio::awaitable<std::uint32_t> enqueue(std::string target, store::DeliveryKind kind,
                                                 const proto::Pdu& pdu);
   /// The queue item for `pdu` (encoded with sequence number 0); nullopt when it cannot be encoded.

@@ -27,9 +27,14 @@ asio::awaitable<ForwardResult> forward_to(Services& services, const config::Conf
     co_return ForwardResult{.error = make_error_code(SessionErrc::no_upstream)};
   }
   std::string name = upstream->name;
-  co_return co_await async_callback<ForwardResult>([&](auto done) {
-    services.upstreams.forward(name, std::move(frame), std::move(done));
-  });
+  co_return co_await async_callback<ForwardResult>(
+      [&](auto done) { services.upstreams.forward(name, std::move(frame), std::move(done)); });
+}
+
+// The carrier's command_status of a forwarded frame's response (ESME_RSYSERR when unreadable).
+std::uint32_t response_status(const ForwardResult& r) {
+  const auto header = proto::peek_header(r.frame);
+  return header ? header->command_status : st::kEsmeRsyserr;
 }
 
 std::optional<std::string> accepted_id(const ForwardResult& r) {
@@ -42,25 +47,30 @@ std::optional<std::string> accepted_id(const ForwardResult& r) {
 
 }  // namespace
 
-asio::awaitable<bool> Outbound::send_template(const config::Config& config,
-                                              const config::Program& program,
-                                              std::string from_number, std::string msisdn,
-                                              std::string template_name, std::string text) {
+asio::awaitable<Outbound::Sent> Outbound::send_template(const config::Config& config,
+                                                        const config::Program& program,
+                                                        std::string from_number, std::string msisdn,
+                                                        std::string template_name,
+                                                        std::string text) {
   const auto parts = policy::build_proxy_message(from_number, msisdn, text, reference_++);
   const auto now = services_.clock.now();
   std::vector<store::MessageRoute> routes;
   routes.reserve(parts.size());
-  bool ok = !parts.empty();
+  std::vector<std::shared_ptr<RouteGate::Ticket>> tickets;  // receipts wait until routes commit
+  Sent outcome = parts.empty() ? Sent::refused : Sent::accepted;
   for (const auto& part : parts) {
     auto frame = proto::encode(part);
     if (!frame) {
-      ok = false;
+      outcome = Sent::refused;
       break;
     }
     auto result = co_await forward_to(services_, config, msisdn, std::move(*frame));
+    tickets.push_back(std::move(result.route_ticket));
     auto id = accepted_id(result);
     if (!id) {
-      ok = false;
+      outcome = result.error || proto::is_temporary_status(response_status(result))
+                    ? Sent::transient
+                    : Sent::refused;
       SG_LOG(warn, "proxy_message_failed")
           .kv("program", program.id)
           .kv("template", template_name)
@@ -86,6 +96,7 @@ asio::awaitable<bool> Outbound::send_template(const config::Config& config,
   // against the STOP's), together with the routes that let its receipts be audited.
   const auto sent_at = services_.clock.now();
   const std::string first_id = routes.empty() ? std::string() : routes.front().proxy_id;
+  const bool ok = outcome == Sent::accepted;
   store::Mutation record = [routes = std::move(routes), &program, msisdn, template_name, first_id,
                             sent_at, ok](store::Batch& b) mutable {
     for (const auto& r : routes) b.put_message_route(r);
@@ -94,20 +105,26 @@ asio::awaitable<bool> Outbound::send_template(const config::Config& config,
   const auto ec = co_await commit(services_.store, std::move(record), false);
   if (ec) services_.metrics.store_error("audit");
   if (ok) services_.metrics.proxy_message(program.id, template_name);
-  co_return ok;
+  co_return outcome;
 }
 
-asio::awaitable<bool> Outbound::release(const config::Config& config,
-                                        const store::HeldMessage& held,
-                                        std::uint32_t* upstream_status) {
+asio::awaitable<Outbound::Released> Outbound::release(const config::Config& config,
+                                                      const store::HeldMessage& held) {
   std::vector<std::uint8_t> frame(held.pdu.begin(), held.pdu.end());
   auto result = co_await forward_to(services_, config, held.msisdn, std::move(frame));
-  if (upstream_status != nullptr) {
-    *upstream_status = result.error ? st::kEsmeRsyserr
-                                    : proto::peek_header(result.frame)->command_status;
+  Released out;
+  if (result.error) {
+    out.transient = true;
+    out.status = st::kEsmeRsyserr;
+    co_return out;
   }
+  out.status = response_status(result);
   auto id = accepted_id(result);
-  if (!id) co_return false;
+  if (!id) {
+    out.transient = proto::is_temporary_status(out.status);
+    co_return out;
+  }
+  out.accepted = true;
   const auto* up = config.find_upstream(result.upstream);
   store::MessageRoute route;
   route.proxy_id = held.proxy_id;
@@ -124,7 +141,7 @@ asio::awaitable<bool> Outbound::release(const config::Config& config,
   store::Mutation put = [route](store::Batch& b) { b.put_message_route(route); };
   const auto ec = co_await commit(services_.store, std::move(put), false);
   if (ec) services_.metrics.store_error("write_route");
-  co_return true;
+  co_return out;
 }
 
 asio::awaitable<bool> Outbound::queue_receipt(const std::string& account, proto::Pdu receipt) {
@@ -133,10 +150,6 @@ asio::awaitable<bool> Outbound::queue_receipt(const std::string& account, proto:
   if (!bytes) co_return false;
   co_return co_await enqueue(SessionRegistry::account_target(account), store::DeliveryKind::receipt,
                              std::string(bytes->begin(), bytes->end()));
-}
-
-asio::awaitable<bool> Outbound::queue_mo(const std::string& tenant, const std::string& pdu) {
-  co_return co_await enqueue(SessionRegistry::tenant_target(tenant), store::DeliveryKind::mo, pdu);
 }
 
 asio::awaitable<bool> Outbound::enqueue(std::string target, store::DeliveryKind kind,

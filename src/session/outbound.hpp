@@ -23,20 +23,27 @@ class Outbound {
  public:
   explicit Outbound(Services& services) : services_(services) {}
 
-  /// Sends `text` from `from_number` to `msisdn`; true when every part was accepted upstream.
-  boost::asio::awaitable<bool> send_template(const config::Config& config,
+  /// What became of a proxy message sent to the carrier.
+  enum class Sent : std::uint8_t {
+    accepted,   // every part was accepted
+    refused,    // the carrier refused a part for good (or it cannot be encoded)
+    transient,  // not sent or not answered (no upstream, timeout, a temporary status): try again
+  };
+  /// Sends `text` from `from_number` to `msisdn`, part by part.
+  boost::asio::awaitable<Sent> send_template(const config::Config& config,
                                              const config::Program& program,
                                              std::string from_number, std::string msisdn,
                                              std::string template_name, std::string text);
 
-  /// Forwards a held MT; false when no upstream took it (the caller decides what the account is
-  /// told). `upstream_status` receives the carrier's command_status.
-  boost::asio::awaitable<bool> release(const config::Config& config,
-                                       const store::HeldMessage& held,
-                                       std::uint32_t* upstream_status = nullptr);
-
-  /// Queues an MO (encoded PDU) for a tenant's receivers. Durable.
-  boost::asio::awaitable<bool> queue_mo(const std::string& tenant, const std::string& pdu);
+  /// What became of a released MT sent to the carrier.
+  struct Released {
+    bool accepted = false;
+    bool transient = false;    // not sent or not answered (no upstream, timeout): try again
+    std::uint32_t status = 0;  // the carrier's command_status when it answered
+  };
+  /// Forwards a held MT; on acceptance its route is stored under the id the account was given.
+  boost::asio::awaitable<Released> release(const config::Config& config,
+                                           const store::HeldMessage& held);
 
   /// Queues a receipt for an account (refuse_with: receipt, expired or failed held MTs). Durable.
   boost::asio::awaitable<bool> queue_receipt(const std::string& account, proto::Pdu receipt);

@@ -19,6 +19,7 @@ namespace smppguard::session {
 class SessionRegistry;
 class Upstreams;
 class DeliveryManager;
+class RouteGate;
 
 /// Per-account submit rate limits, kept across reloads (rates updated in place). Thread-safe.
 class AccountThrottles {
@@ -52,7 +53,8 @@ struct Services {
   AccountThrottles& throttles;
   boost::asio::thread_pool& blocking;  // store scans and other blocking calls
   const Clock& clock;
-  std::atomic<bool>& stopping;         // set at SIGTERM: refuse new work
+  std::atomic<bool>& stopping;  // set at SIGTERM: refuse new work
+  RouteGate& routes;            // id-map routes on their way to the store
 };
 
 }  // namespace smppguard::session

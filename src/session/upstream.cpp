@@ -9,6 +9,7 @@
 
 #include "common/log.hpp"
 #include "session/intake.hpp"
+#include "session/message_ids.hpp"
 
 namespace smppguard::session {
 
@@ -18,9 +19,12 @@ using namespace asio::experimental::awaitable_operators;
 
 std::string_view to_string(LinkRole role) {
   switch (role) {
-    case LinkRole::transceiver: return "transceiver";
-    case LinkRole::transmitter: return "transmitter";
-    case LinkRole::receiver: return "receiver";
+    case LinkRole::transceiver:
+      return "transceiver";
+    case LinkRole::transmitter:
+      return "transmitter";
+    case LinkRole::receiver:
+      return "receiver";
   }
   return "unknown";
 }
@@ -53,7 +57,8 @@ void UpstreamLink::on_request(const proto::Header& header, std::span<const std::
       return;
     case cmd::kUnbind:
       SG_LOG(info, "upstream_unbind").kv("upstream", upstream_.name).kv("peer", peer());
-      send_pdu(proto::Pdu{.command_id = cmd::kUnbindResp, .sequence_number = header.sequence_number});
+      send_pdu(
+          proto::Pdu{.command_id = cmd::kUnbindResp, .sequence_number = header.sequence_number});
       bound_ = false;
       close_after_flush();
       return;
@@ -116,17 +121,18 @@ UpstreamSlot::UpstreamSlot(Services& services, Intake& intake, UpstreamPool& poo
 
 void UpstreamSlot::start() {
   auto me = shared_from_this();
-  asio::co_spawn(strand_, [me]() -> asio::awaitable<void> { co_await me->run(); },
-                 [me](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     SG_LOG(error, "upstream_slot_failed")
-                         .kv("upstream", me->pool_.config().name)
-                         .kv("what", ex.what());
-                   }
-                 });
+  asio::co_spawn(
+      strand_, [me]() -> asio::awaitable<void> { co_await me->run(); },
+      [me](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          SG_LOG(error, "upstream_slot_failed")
+              .kv("upstream", me->pool_.config().name)
+              .kv("what", ex.what());
+        }
+      });
 }
 
 void UpstreamSlot::stop() {
@@ -190,8 +196,8 @@ asio::awaitable<void> UpstreamSlot::run() {
 asio::awaitable<bool> UpstreamSlot::connect_and_bind() {
   const auto& cfg = pool_.config();
   tcp::resolver resolver(strand_);
-  auto [rec, endpoints] = co_await resolver.async_resolve(
-      cfg.host, std::to_string(cfg.port), asio::as_tuple(asio::use_awaitable));
+  auto [rec, endpoints] = co_await resolver.async_resolve(cfg.host, std::to_string(cfg.port),
+                                                          asio::as_tuple(asio::use_awaitable));
   if (rec) {
     SG_LOG(warn, "upstream_resolve_failed").kv("upstream", cfg.name).kv("error", rec.message());
     co_return false;
@@ -199,8 +205,9 @@ asio::awaitable<bool> UpstreamSlot::connect_and_bind() {
   tcp::socket socket(strand_);
   asio::steady_timer timer(strand_);
   timer.expires_after(cfg.response_timeout);
-  auto result = co_await (asio::async_connect(socket, endpoints, asio::as_tuple(asio::use_awaitable)) ||
-                          timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  auto result =
+      co_await (asio::async_connect(socket, endpoints, asio::as_tuple(asio::use_awaitable)) ||
+                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (result.index() != 0 || std::get<0>(std::get<0>(result))) {
     SG_LOG(warn, "upstream_connect_failed")
         .kv("upstream", cfg.name)
@@ -226,8 +233,8 @@ asio::awaitable<bool> UpstreamSlot::connect_and_bind() {
   });
   link_ = link;
   link_closed_.reset();
-  asio::co_spawn(strand_, [link]() -> asio::awaitable<void> { co_await link->run(); },
-                 asio::detached);
+  asio::co_spawn(
+      strand_, [link]() -> asio::awaitable<void> { co_await link->run(); }, asio::detached);
 
   proto::Bind bind{.system_id = cfg.system_id,
                    .password = cfg.password,
@@ -242,7 +249,13 @@ asio::awaitable<bool> UpstreamSlot::connect_and_bind() {
   };
   const auto outcome = co_await async_callback<BindOutcome>([&](auto done) {
     link->send_request(proto::Pdu{.command_id = bind_id, .body = bind},
-                       [done = std::move(done)](const Response& r) mutable {
+                       [raw, done = std::move(done)](const Response& r) mutable {
+                         // Bound before the link's reader hands on the next PDU: carriers
+                         // flush held receipts and MOs right behind the bind_resp, often in
+                         // the same read, before this coroutine resumes.
+                         if (!r.error && r.header.command_status == st::kEsmeRok) {
+                           raw->set_bound(true);
+                         }
                          done(BindOutcome{r.error, r.error ? 0u : r.header.command_status});
                        });
   });
@@ -258,11 +271,11 @@ asio::awaitable<bool> UpstreamSlot::connect_and_bind() {
     co_return false;
   }
   if (stopped_ || link->is_closed()) {
+    link->set_bound(false);
     link->close();
     link_.reset();
     co_return false;
   }
-  link->set_bound(true);
   co_return true;
 }
 
@@ -316,10 +329,26 @@ void UpstreamSlot::pump_one() {
     me->services_.metrics.window_in_flight(metrics::Side::upstream, me->pool_.config().name)
         .Decrement();
     ForwardResult result{.error = r.error, .upstream = me->pool_.config().name};
-    if (!r.error) result.frame.assign(r.frame.begin(), r.frame.end());
+    if (!r.error) {
+      result.frame.assign(r.frame.begin(), r.frame.end());
+      result.route_ticket = me->expect_route(r);
+    }
     done(std::move(result));
     me->pump();
   });
+}
+
+std::shared_ptr<RouteGate::Ticket> UpstreamSlot::expect_route(const Response& response) {
+  const auto id = response.header.command_id;
+  if (response.header.command_status != st::kEsmeRok ||
+      (id != cmd::kSubmitSmResp && id != cmd::kDataSmResp && id != cmd::kSubmitMultiResp)) {
+    return nullptr;
+  }
+  const auto message_id = response_message_id(response.frame);
+  if (message_id.empty()) return nullptr;
+  const auto& cfg = pool_.config();
+  const auto key = normalize_message_id(message_id, cfg.message_id_format);
+  return services_.routes.expect(cfg.name, key ? std::string_view(*key) : message_id);
 }
 
 void UpstreamSlot::fail_queue(std::error_code ec) {
@@ -380,7 +409,8 @@ void UpstreamPool::forward(std::vector<std::uint8_t> frame, ForwardHandler done)
     if (best == nullptr || s->load() < best->load()) best = s;
   }
   if (best == nullptr) {
-    done(ForwardResult{.error = make_error_code(SessionErrc::no_upstream), .upstream = config_.name});
+    done(ForwardResult{.error = make_error_code(SessionErrc::no_upstream),
+                       .upstream = config_.name});
     return;
   }
   best->submit(std::move(frame), std::move(done));

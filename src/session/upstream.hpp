@@ -24,15 +24,18 @@
 #include "config/config.hpp"
 #include "session/connection.hpp"
 #include "session/rate.hpp"
+#include "session/route_gate.hpp"
 #include "session/services.hpp"
 
 namespace smppguard::session {
 
 /// The outcome of forwarding a request upstream.
 struct ForwardResult {
-  std::error_code error;               // timeout, connection_closed, no_upstream
-  std::vector<std::uint8_t> frame;     // the response PDU when !error
-  std::string upstream;                // which upstream answered
+  std::error_code error;            // timeout, connection_closed, no_upstream
+  std::vector<std::uint8_t> frame;  // the response PDU when !error
+  std::string upstream;             // which upstream answered
+  // Held until the route of an accepted message is written: receipts wait for it (RouteGate).
+  std::shared_ptr<RouteGate::Ticket> route_ticket;
 };
 using ForwardHandler = std::function<void(ForwardResult)>;
 
@@ -50,7 +53,7 @@ struct LinkInfo {
   int index = 0;
   LinkRole role = LinkRole::transceiver;
   bool bound = false;
-  std::int64_t since_ms = 0;   // when it entered its current state (Unix ms)
+  std::int64_t since_ms = 0;  // when it entered its current state (Unix ms)
   std::uint64_t reconnects = 0;
   std::size_t in_flight = 0;
   std::size_t queued = 0;
@@ -102,6 +105,8 @@ class UpstreamSlot : public std::enable_shared_from_this<UpstreamSlot> {
   void pump();
   void pump_one();
   void fail_queue(std::error_code ec);
+  /// The RouteGate ticket of an accepted submit_sm/data_sm/submit_multi response; null otherwise.
+  std::shared_ptr<RouteGate::Ticket> expect_route(const Response& response);
   void set_state(bool bound);
 
   Services& services_;

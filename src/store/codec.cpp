@@ -374,7 +374,7 @@ void encode(const DeliveryItem& item, std::string& out) {
 bool decode(std::string_view in, DeliveryItem& item) {
   Decoder d(in);
   std::uint64_t attempts;
-  if (!d.version() || !d.varint(item.seq) || !d.str(item.target) || !d.enum8(item.kind, 1, 2) ||
+  if (!d.version() || !d.varint(item.seq) || !d.str(item.target) || !d.enum8(item.kind, 1, 3) ||
       !d.str(item.pdu) || !d.svarint(item.created_at_ms) || !d.svarint(item.expires_at_ms) ||
       !d.svarint(item.next_attempt_at_ms) || !d.varint(attempts) ||
       attempts > std::numeric_limits<std::uint32_t>::max())
@@ -410,6 +410,39 @@ bool decode(std::string_view in, HeldMessage& m) {
   m.wants_receipt = wants == 1;
   return d.done();
 }
+
+// ---- outbox -----------------------------------------------------------------------------------
+}  // namespace smppguard::store::detail
+
+namespace smppguard::store {
+
+std::string encode_outbox(const OutboxMessage& m) {
+  std::string out;
+  detail::Encoder e(out);
+  e.u8(detail::kValueVersion);
+  e.u8(static_cast<std::uint8_t>(m.kind));
+  for (const std::string* s : {&m.program, &m.msisdn, &m.from_number, &m.template_name, &m.text})
+    e.str(*s);
+  std::string held;
+  detail::encode(m.held, held);
+  e.str(held);
+  return out;
+}
+
+bool decode_outbox(std::string_view in, OutboxMessage& m) {
+  detail::Decoder d(in);
+  if (!d.version() || !d.enum8(m.kind, 1, 2)) return false;
+  for (std::string* s : {&m.program, &m.msisdn, &m.from_number, &m.template_name, &m.text}) {
+    if (!d.str(*s)) return false;
+  }
+  std::string held;
+  if (!d.str(held) || !d.done()) return false;
+  return detail::decode(held, m.held);
+}
+
+}  // namespace smppguard::store
+
+namespace smppguard::store::detail {
 
 // ---- freq --------------------------------------------------------------------------------------
 void encode_sent_times(const std::vector<std::int64_t>& times, std::string& out) {

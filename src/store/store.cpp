@@ -269,13 +269,15 @@ rocksdb::Status StoreImpl::load_chain() {
   // Item counters start from a scan (and the seqs from the largest seen, should meta lag).
   rocksdb::ReadOptions scan;
   scan.fill_cache = false;
-  std::int64_t mo = 0, receipt = 0, held = 0;
+  std::int64_t mo = 0, receipt = 0, outbox = 0, held = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, handle(Cf::queue)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       DeliveryItem item;
       if (!decode(view(it->value()), item)) continue;
-      (item.kind == DeliveryKind::mo ? mo : receipt) += 1;
+      (item.kind == DeliveryKind::mo        ? mo
+       : item.kind == DeliveryKind::receipt ? receipt
+                                            : outbox) += 1;
       chain.queue_seq = std::max(chain.queue_seq, item.seq);
     }
     if (!it->status().ok()) return it->status();
@@ -293,6 +295,7 @@ rocksdb::Status StoreImpl::load_chain() {
   chain_ = std::move(chain);
   queued_mo_ = mo;
   queued_receipt_ = receipt;
+  queued_outbox_ = outbox;
   held_count_ = held;
   return rocksdb::Status::OK();
 }
@@ -664,7 +667,10 @@ std::string StoreImpl::next_message_id() {
 }
 
 std::uint64_t StoreImpl::queued_deliveries(DeliveryKind kind) const {
-  const auto v = (kind == DeliveryKind::mo ? queued_mo_ : queued_receipt_).load();
+  const auto v = (kind == DeliveryKind::mo        ? queued_mo_
+                  : kind == DeliveryKind::receipt ? queued_receipt_
+                                                  : queued_outbox_)
+                     .load();
   return v < 0 ? 0 : static_cast<std::uint64_t>(v);
 }
 

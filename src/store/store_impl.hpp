@@ -52,10 +52,12 @@ struct ChainState {
 struct CounterDelta {
   std::int64_t mo = 0;
   std::int64_t receipt = 0;
+  std::int64_t outbox = 0;
   std::int64_t held = 0;
   void add(const CounterDelta& o) {
     mo += o.mo;
     receipt += o.receipt;
+    outbox += o.outbox;
     held += o.held;
   }
 };
@@ -167,6 +169,7 @@ class StoreImpl final : public Store {
   std::atomic<bool> healthy_{true};
   std::atomic<std::int64_t> queued_mo_{0};
   std::atomic<std::int64_t> queued_receipt_{0};
+  std::atomic<std::int64_t> queued_outbox_{0};
   std::atomic<std::int64_t> held_count_{0};
   std::atomic<std::uint64_t> groups_written_{0};
   std::atomic<std::uint64_t> synced_writes_{0};

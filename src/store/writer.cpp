@@ -283,12 +283,14 @@ class BatchImpl final : public Batch {
   }
 
   static void check_kind(DeliveryKind kind) {
-    if (kind != DeliveryKind::mo && kind != DeliveryKind::receipt) {
+    if (kind != DeliveryKind::mo && kind != DeliveryKind::receipt && kind != DeliveryKind::outbox) {
       throw std::invalid_argument("store: bad delivery kind");
     }
   }
   void count(DeliveryKind kind, std::int64_t n) {
-    (kind == DeliveryKind::mo ? delta_.mo : delta_.receipt) += n;
+    (kind == DeliveryKind::mo        ? delta_.mo
+     : kind == DeliveryKind::receipt ? delta_.receipt
+                                     : delta_.outbox) += n;
   }
 
   void put(Cf cf, std::string key, std::string value) {
@@ -481,6 +483,7 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     mutations_committed_.fetch_add(committed, std::memory_order_relaxed);
     queued_mo_.fetch_add(group_delta.mo, std::memory_order_relaxed);
     queued_receipt_.fetch_add(group_delta.receipt, std::memory_order_relaxed);
+    queued_outbox_.fetch_add(group_delta.outbox, std::memory_order_relaxed);
     held_count_.fetch_add(group_delta.held, std::memory_order_relaxed);
     if (wb.Count() > 0 && !healthy_.exchange(true, std::memory_order_relaxed)) {
       SG_LOG(info, "store_recovered").kv("path", options_.path);

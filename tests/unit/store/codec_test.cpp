@@ -79,8 +79,48 @@ TEST_CASE("enum values out of range are corruption") {
   d.kind = DeliveryKind::mo;
   encode(d, bytes);
   // version, seq(1 byte), target(len 0), kind
-  bytes[3] = 3;
+  bytes[3] = 4;
   CHECK_FALSE(decode(bytes, d));
+}
+
+TEST_CASE("an outbox message keeps every field and rejects damage") {
+  OutboxMessage m;
+  m.kind = OutboxMessage::Kind::released_mt;
+  m.program = "acme";
+  m.msisdn = "+15551234567";
+  m.held = HeldMessage{9,
+                       "acme",
+                       "+15551234567",
+                       "app1",
+                       "gw1-2-3",
+                       std::string("\x00\x01", 2),
+                       HoldReason::pending_consent,
+                       10,
+                       0,
+                       30,
+                       true};
+  OutboxMessage reply;
+  reply.program = "acme";
+  reply.msisdn = "+15551234567";
+  reply.from_number = "+15550001111";
+  reply.template_name = "opt_out_confirm";
+  reply.text = "You are unsubscribed. No more messages.";
+  for (const auto& value : {m, reply}) {
+    const auto bytes = encode_outbox(value);
+    OutboxMessage back;
+    REQUIRE(decode_outbox(bytes, back));
+    CHECK(back == value);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      OutboxMessage partial;
+      CHECK_FALSE(decode_outbox(std::string_view(bytes).substr(0, n), partial));
+    }
+    OutboxMessage extra;
+    CHECK_FALSE(decode_outbox(bytes + '\0', extra));
+  }
+  auto bad_kind = encode_outbox(reply);
+  bad_kind[1] = 3;
+  OutboxMessage back;
+  CHECK_FALSE(decode_outbox(bad_kind, back));
 }
 
 TEST_CASE("random bytes never crash a decoder") {
@@ -102,6 +142,8 @@ TEST_CASE("random bytes never crash a decoder") {
     (void)decode(bytes, m);
     (void)decode(bytes, d);
     (void)decode(bytes, h);
+    OutboxMessage o;
+    (void)decode_outbox(bytes, o);
     (void)decode_sent_times(bytes, t);
     (void)decode_route_ref(bytes, expires, proxy);
   }

@@ -91,4 +91,11 @@ constexpr bool is_vendor_status(std::uint32_t command_status) noexcept {
   return command_status >= status::kVendorFirst && command_status <= status::kVendorLast;
 }
 
+// A status that asks the sender to try again later (system error, queue full, throttled, receiver
+// temporary error) rather than giving up on the message.
+constexpr bool is_temporary_status(std::uint32_t command_status) noexcept {
+  return command_status == status::kEsmeRsyserr || command_status == status::kEsmeRmsgqful ||
+         command_status == status::kEsmeRthrottled || command_status == status::kEsmeRxTAppn;
+}
+
 }  // namespace smppguard::proto

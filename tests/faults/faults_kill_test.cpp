@@ -1,0 +1,250 @@
+// kill -9 of the daemon under traffic (the fault campaign's loop, and item 2):
+//   kill_loop   — STOPs and ordinary MOs flow from the carrier while the daemon is killed and
+//                 restarted again and again. Afterwards every STOP the carrier saw acknowledged is
+//                 refused (0x400), got its confirmation at the carrier, and every acknowledged MO
+//                 reached the tenant. Losses fail the test; duplicates (at least once) are
+//                 reported. SMPPGUARD_FAULT_CYCLES sets the cycles (default 20; scripts/faults.sh
+//                 --cycles N runs more).
+//   outbox_kill — with the upstream throttled to 5/s, YES releases held MTs and STOPs are
+//                 confirmed, and the daemon is killed before the proxy's messages can all have
+//                 gone: after the restart every released MT and every confirmation reaches the
+//                 carrier (they were lost: released and confirmed in memory only).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <smppguard/proto/commands.hpp>
+#include <smppguard/proto/status.hpp>
+#include <thread>
+
+#include "consent_support.hpp"
+#include "harness.hpp"
+
+namespace {
+
+using namespace e2e;
+using namespace e2e::consent;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace cmd = smppguard::proto::cmd;
+
+// Posts one MO through the carrier; true when the proxy acknowledged it (deliver_sm_resp OK).
+bool acknowledged_mo(Simulator& sim, const std::string& from, const std::string& text) {
+  json::object body;
+  body["from"] = "+" + from;
+  body["to"] = cfg::kAcmeNumber;
+  body["text"] = text;
+  const auto r = sim.post_mo(body, 10s);
+  if (r.status != 200) return false;
+  return json_int(json::parse(r.body).as_object(), "status") == 0;
+}
+
+// How often each subscriber received `text` from the carrier's point of view.
+std::map<std::string, int> carrier_texts_to(Simulator& sim, const std::string& text) {
+  std::map<std::string, int> out;
+  for (const auto& m : carrier_submits(sim)) {
+    if (json_string(m, "text") == text && !json_string(m, "message_id").empty()) {
+      ++out[json_string(m, "destination_addr")];
+    }
+  }
+  return out;
+}
+
+// Waits until every number of `who` has received `text` at the carrier (bounded).
+std::map<std::string, int> wait_texts(Simulator& sim, const std::string& text,
+                                      const std::set<std::string>& who,
+                                      std::chrono::seconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto got = carrier_texts_to(sim, text);
+    bool all = true;
+    for (const auto& n : who) all = all && got.contains(n);
+    if (all || std::chrono::steady_clock::now() > give_up) return got;
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+// Every deliver_sm that reaches a receiver of tenant acme until the queue is quiet for `quiet`,
+// counted by text.
+std::map<std::string, int> drain_tenant(Harness& h, std::chrono::milliseconds quiet) {
+  std::map<std::string, int> texts;
+  auto rx = h.bind(cmd::kBindReceiver);
+  while (auto f = rx->receive_deliver(0, quiet)) {
+    if (!is_receipt(*f)) ++texts[deliver_text(*f)];
+  }
+  return texts;
+}
+
+int cycles_from_env() {
+  const char* v = std::getenv("SMPPGUARD_FAULT_CYCLES");
+  const int n = v ? std::atoi(v) : 0;
+  return n > 0 ? n : 20;
+}
+
+}  // namespace
+
+TEST_SUITE("kill_loop") {
+  TEST_CASE("kill -9 under STOPs and MOs loses no acknowledged STOP, confirmation or MO") {
+    Harness h;
+    const int cycles = cycles_from_env();
+    std::mutex mu;
+    std::vector<std::string> stops;  // subscribers whose STOP was acknowledged
+    std::vector<std::string> mos;    // texts of acknowledged MOs
+    std::atomic<bool> done{false};
+    std::atomic<int> sent_stops{0}, sent_mos{0};
+
+    // Two senders, as the carrier would: a stream of STOPs from new subscribers, and ordinary MOs.
+    std::thread stop_sender([&] {
+      for (int i = 0; !done; ++i) {
+        char msisdn[16];
+        std::snprintf(msisdn, sizeof msisdn, "1555%07d", 1000000 + i);
+        ++sent_stops;
+        if (acknowledged_mo(h.sim(), msisdn, "STOP")) {
+          std::lock_guard lock(mu);
+          stops.emplace_back(msisdn);
+        } else {
+          std::this_thread::sleep_for(20ms);
+        }
+      }
+    });
+    std::thread mo_sender([&] {
+      for (int i = 0; !done; ++i) {
+        const std::string text = "kill loop mo " + std::to_string(i);
+        ++sent_mos;
+        if (acknowledged_mo(h.sim(), "15559000001", text)) {
+          std::lock_guard lock(mu);
+          mos.push_back(text);
+        } else {
+          std::this_thread::sleep_for(20ms);
+        }
+      }
+    });
+
+    std::mt19937 rng(20261203);
+    for (int c = 0; c < cycles; ++c) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 500));
+      h.kill9_daemon();
+      h.start_daemon(/*wait_ready=*/true);
+    }
+    std::this_thread::sleep_for(300ms);
+    done = true;
+    stop_sender.join();
+    mo_sender.join();
+    REQUIRE(!stops.empty());
+    REQUIRE(!mos.empty());
+
+    // Every acknowledged STOP is refused now...
+    auto tx = h.bind(cmd::kBindTransmitter);
+    std::size_t not_refused = 0;
+    for (const auto& s : stops) {
+      if (submit(*tx, mt(cfg::kAcmeNumber, s, "after the kills")).status != kOptedOut)
+        ++not_refused;
+    }
+    CHECK(not_refused == 0);
+    // ...and got its confirmation at the carrier (the outbox resends what a kill cut short).
+    const auto confirmations = wait_texts(h.sim(), acme_templates().opt_out_confirm,
+                                          std::set<std::string>(stops.begin(), stops.end()), 60s);
+    std::size_t unconfirmed = 0, confirmation_duplicates = 0;
+    for (const auto& s : stops) {
+      auto it = confirmations.find(s);
+      if (it == confirmations.end()) {
+        ++unconfirmed;
+      } else {
+        confirmation_duplicates += static_cast<std::size_t>(it->second - 1);
+      }
+    }
+    CHECK(unconfirmed == 0);
+    // Every acknowledged MO reaches the tenant.
+    const auto delivered = drain_tenant(h, 3s);
+    std::size_t lost_mos = 0, mo_duplicates = 0;
+    for (const auto& m : mos) {
+      auto it = delivered.find(m);
+      if (it == delivered.end()) {
+        ++lost_mos;
+      } else {
+        mo_duplicates += static_cast<std::size_t>(it->second - 1);
+      }
+    }
+    CHECK(lost_mos == 0);
+    MESSAGE("kill_loop: cycles " << cycles << ", STOPs sent " << sent_stops.load()
+                                 << " acknowledged " << stops.size() << " not refused "
+                                 << not_refused << " unconfirmed " << unconfirmed
+                                 << " duplicate confirmations " << confirmation_duplicates
+                                 << "; MOs sent " << sent_mos.load() << " acknowledged "
+                                 << mos.size() << " lost " << lost_mos << " duplicates "
+                                 << mo_duplicates);
+  }
+
+}  // TEST_SUITE
+
+TEST_SUITE("outbox_kill") {
+  TEST_CASE("released MTs and confirmations survive kill -9 behind a throttled upstream") {
+    HarnessOptions o;
+    o.config.programs[0].opt_in_mode = "confirm";
+    o.config.upstream_throughput = 5;  // the proxy paces the carrier link to 5 submit_sm/s
+    Harness h(o);
+    constexpr int kSubscribers = 10, kHeldEach = 3;
+    std::set<std::string> waiting, stopping;
+    for (int i = 0; i < kSubscribers; ++i) {
+      waiting.insert("155508" + std::to_string(10000 + i));
+      stopping.insert("155509" + std::to_string(10000 + i));
+    }
+    {
+      auto tx = h.bind(cmd::kBindTransmitter);
+      for (const auto& s : waiting) {
+        for (int k = 0; k < kHeldEach; ++k) {
+          REQUIRE(
+              submit(*tx, mt(cfg::kAcmeNumber, s, "held " + s + " " + std::to_string(k))).status ==
+              0);
+        }
+      }
+    }
+    // The opt-in requests (one per subscriber) are out; the MTs are held.
+    wait_texts(h.sim(), acme_templates().opt_in_request, waiting, 30s);
+    h.sim().clear_messages();
+    // YES releases 30 MTs behind 10 confirmations; 10 STOPs want 10 more. At 5/s that takes 10 s.
+    for (const auto& s : waiting) REQUIRE(acknowledged_mo(h.sim(), s, "YES"));
+    for (const auto& s : stopping) REQUIRE(acknowledged_mo(h.sim(), s, "STOP"));
+    h.kill9_daemon();
+    const auto before_restart = carrier_submits(h.sim()).size();
+    h.start_daemon(/*wait_ready=*/true);
+
+    const auto released = [&] {
+      std::map<std::string, int> all;
+      for (const auto& m : carrier_submits(h.sim())) {
+        const auto text = json_string(m, "text");
+        if (text.starts_with("held ") && !json_string(m, "message_id").empty()) ++all[text];
+      }
+      return all;
+    };
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (released().size() < waiting.size() * kHeldEach &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(250ms);
+    }
+    const auto got = released();
+    CHECK(got.size() == waiting.size() * kHeldEach);
+    const auto opt_in = wait_texts(h.sim(), acme_templates().opt_in_confirm, waiting, 30s);
+    const auto opt_out = wait_texts(h.sim(), acme_templates().opt_out_confirm, stopping, 30s);
+    CHECK(opt_in.size() == waiting.size());
+    CHECK(opt_out.size() == stopping.size());
+    std::size_t duplicates = 0;
+    for (const auto& [t, n] : got) duplicates += static_cast<std::size_t>(n - 1);
+    for (const auto& [t, n] : opt_in) duplicates += static_cast<std::size_t>(n - 1);
+    for (const auto& [t, n] : opt_out) duplicates += static_cast<std::size_t>(n - 1);
+    MESSAGE("outbox_kill: " << before_restart << " of " << kSubscribers * (kHeldEach + 2)
+                            << " proxy submits were out before the kill; after the restart "
+                            << got.size() << " released MTs, " << opt_in.size() << " + "
+                            << opt_out.size() << " confirmations, " << duplicates << " duplicates");
+    // The STOPped subscribers are refused, the others' consent holds.
+    auto tx = h.bind(cmd::kBindTransmitter);
+    CHECK(submit(*tx, mt(cfg::kAcmeNumber, *stopping.begin(), "no")).status == kOptedOut);
+    CHECK(submit(*tx, mt(cfg::kAcmeNumber, *waiting.begin(), "yes")).status == 0);
+  }
+
+}  // TEST_SUITE
