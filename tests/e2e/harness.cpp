@@ -8,9 +8,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <smppguard/proto/commands.hpp>
-#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -185,10 +185,10 @@ ProgramSpec* ConfigSpec::program(const std::string& id) {
 
 Simulator::Simulator(const std::filesystem::path& dir, const std::vector<std::string>& extra_args) {
   const auto ports = dir / "sim-ports.json";
-  std::vector<std::string> argv = {smppguard_bin(), "smsc-sim",     "--smpp",
-                                   "127.0.0.1:0",   "--http",       "127.0.0.1:0",
-                                   "--ports-file",  ports.string(), "--system-id",
-                                   cfg::kSimSystemId, "--password", cfg::kSimPassword};
+  std::vector<std::string> argv = {simulator_bin(),   "smsc-sim",     "--smpp",
+                                   "127.0.0.1:0",     "--http",       "127.0.0.1:0",
+                                   "--ports-file",    ports.string(), "--system-id",
+                                   cfg::kSimSystemId, "--password",   cfg::kSimPassword};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, dir / "sim.log");
   if (!wait_for_file(ports, 30s)) {
@@ -226,8 +226,8 @@ HttpResult Simulator::post_mo(const json::object& body, std::chrono::millisecond
   return http_post(http_port_, "/mo", json::serialize(body), timeout);
 }
 
-void Simulator::add_rule(const std::string& prefix, const std::string& action,
-                         std::uint32_t status, int delay_ms) {
+void Simulator::add_rule(const std::string& prefix, const std::string& action, std::uint32_t status,
+                         int delay_ms) {
   json::object o;
   o["prefix"] = prefix;
   o["action"] = action;
@@ -390,14 +390,16 @@ void Harness::opt_in(const std::vector<OptIn>& subscribers, bool drain_mo) {
     }
     rx->unbind();
     rx->wait_closed(5s);
-    const std::vector<std::pair<std::string, std::string>> labels = {
-        {"side", "esme"}, {"name", account->system_id}};
+    const std::vector<std::pair<std::string, std::string>> labels = {{"side", "esme"},
+                                                                     {"name", account->system_id}};
     if (!eventually([&] { return metric("smppguard_binds", labels).value_or(0) == 0; }, 5s)) {
       throw std::runtime_error("opt_in: the draining receiver did not go away");
     }
   }
   if (!eventually(
-          [&] { return metric("smppguard_queue_depth", {{"queue", "mo"}}).value_or(0) == 0; },
+          [&] {
+            return metric("smppguard_queue_depth", {{"queue", "mo"}}).value_or(0) == 0;
+          },
           5s)) {
     throw std::runtime_error("opt_in: START MOs left in the queue");
   }

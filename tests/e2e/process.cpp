@@ -17,7 +17,8 @@ TempDir::TempDir() {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();
   for (int i = 0; i < 100; ++i) {
-    auto candidate = base / ("smppguard-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    auto candidate =
+        base / ("smppguard-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
     if (std::filesystem::create_directory(candidate)) {
       path_ = candidate;
       return;
@@ -94,6 +95,11 @@ std::string smppguard_bin() {
 #else
   throw std::runtime_error("SMPPGUARD_BIN not set");
 #endif
+}
+
+std::string simulator_bin() {
+  if (const char* p = std::getenv("SMPPGUARD_SIM_BIN")) return p;
+  return smppguard_bin();
 }
 
 bool wait_for_file(const std::filesystem::path& file, std::chrono::milliseconds timeout) {

@@ -55,6 +55,10 @@ class Process {
 
 /// Path of the smppguard binary under test (set by CMake as SMPPGUARD_BIN).
 std::string smppguard_bin();
+/// The binary whose `smsc-sim` plays the carrier: SMPPGUARD_SIM_BIN when set (to run an older
+/// daemon against this simulator, e.g. to see a fault test fail before its fix), else
+/// smppguard_bin().
+std::string simulator_bin();
 
 /// Waits until `file` exists and is non-empty (e.g. a ports file), up to `timeout`.
 bool wait_for_file(const std::filesystem::path& file, std::chrono::milliseconds timeout);
