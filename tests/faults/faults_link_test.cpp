@@ -58,7 +58,8 @@ TEST_SUITE("bind_race") {
       if (!f) break;
       received.insert(receipt_id(*f));
     }
-    CHECK(received == sent);
+    CHECK_MESSAGE(received == sent, received.size()
+                                        << " of " << sent.size() << " receipts arrived");
     CHECK(h.daemon_log().find("upstream_bound") != std::string::npos);
   }
 
@@ -80,8 +81,8 @@ TEST_SUITE("early_receipts") {
     const auto give_up = std::chrono::steady_clock::now() + 60s;
     while ((accepted.size() < kMessages || receipts.size() < kMessages) &&
            std::chrono::steady_clock::now() < give_up) {
-      auto f = c->next(5s);
-      if (!f) break;
+      auto f = c->next(1s);
+      if (!f) continue;  // a disk slowed by parallel tests may pause the flow: wait to give_up
       if (f->id() == cmd::kSubmitSmResp) {
         REQUIRE(f->status() == st::kEsmeRok);
         accepted.insert(f->pdu().as<proto::MessageIdResp>()->message_id);
@@ -92,8 +93,13 @@ TEST_SUITE("early_receipts") {
         c->answer(*f);
       }
     }
+    if (accepted.size() != kMessages || receipts.size() != kMessages) {
+      const auto log = h.daemon_log();
+      MESSAGE("daemon log (end): " << log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+    }
     CHECK(accepted.size() == kMessages);
-    CHECK(receipts == accepted);
+    CHECK_MESSAGE(receipts == accepted,
+                  receipts.size() << " receipts for " << accepted.size() << " accepted MTs");
     CHECK(h.metric("smppguard_receipts_unmatched_total", {{"upstream", cfg::kUpstream}})
               .value_or(0) == 0);
     MESSAGE(
