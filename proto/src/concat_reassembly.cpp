@@ -10,29 +10,33 @@ Reassembler::Reassembler(ReassemblerConfig config) : config_(config) {
   config_.max_pending_messages = std::max<std::size_t>(config_.max_pending_messages, 1);
 }
 
-PartResult Reassembler::add(const IncomingPart& in, Time now) {
-  PartResult result;
-  std::span<const std::uint8_t> payload = in.payload;
-  std::size_t header_octets = 0;
-  std::optional<ConcatInfo> position;
+TextResult<PartLayout> part_layout(const IncomingPart& in) {
+  PartLayout layout{in.payload, 0, std::nullopt};
   if ((in.esm_class & kEsmClassUdhi) != 0) {
     auto udh = parse_udh(in.payload);
-    if (!udh) {
-      result.error = udh.error();
-      return result;
-    }
-    payload = udh->payload;
-    header_octets = udh->header_octets;
-    position = udh->concat;
+    if (!udh) return Unexpected<std::error_code>{udh.error()};
+    layout.payload = udh->payload;
+    layout.header_octets = udh->header_octets;
+    layout.position = udh->concat;
   }
-  if (!position && in.sar) {
+  if (!layout.position && in.sar) {
     const SarInfo& s = *in.sar;
-    if (s.total == 0 || s.seq == 0 || s.seq > s.total) {
-      result.error = make_error_code(TextErrc::sar_invalid);
-      return result;
-    }
-    position = ConcatInfo{s.ref, s.total, s.seq, true};
+    if (s.total == 0 || s.seq == 0 || s.seq > s.total) return text_error(TextErrc::sar_invalid);
+    layout.position = ConcatInfo{s.ref, s.total, s.seq, true};
   }
+  return layout;
+}
+
+PartResult Reassembler::add(const IncomingPart& in, Time now) {
+  PartResult result;
+  auto layout = part_layout(in);
+  if (!layout) {
+    result.error = layout.error();
+    return result;
+  }
+  const std::span<const std::uint8_t> payload = layout->payload;
+  const std::size_t header_octets = layout->header_octets;
+  const std::optional<ConcatInfo>& position = layout->position;
 
   Part part{in.data_coding, {}};
   const DataCodingInfo coding = describe_data_coding(in.data_coding);

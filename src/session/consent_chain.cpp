@@ -116,11 +116,63 @@ std::string decode_user_text(const MoText& m) {
   return proto::decode_text(m.data_coding, data);
 }
 
-bool is_multipart(const MoText& m) {
-  if (m.sar && m.sar->total > 1) return true;
-  if ((m.esm_class & proto::esm_class::kUdhi) == 0) return false;
-  auto udh = proto::parse_udh(bytes_of(m.payload));
-  return udh && udh->concat && udh->concat->total > 1;
+proto::IncomingPart incoming_of(std::string_view key, const MoText& m) {
+  return {key, m.data_coding, m.esm_class, bytes_of(m.payload), m.sar};
+}
+
+// The place of a part in a longer MO; nullopt for a whole message (or a part whose UDH or sar_*
+// values are malformed: it is decoded and decided as a message of its own).
+std::optional<proto::ConcatInfo> multipart_position(const MoText& m) {
+  auto layout = proto::part_layout(incoming_of("", m));
+  if (!layout || !layout->position || layout->position->total <= 1) return std::nullopt;
+  return layout->position;
+}
+
+// How long the first parts of an MO wait for the others (then compaction drops them).
+constexpr std::chrono::minutes kMoPartTtl{10};
+
+proto::IncomingPart incoming_of(std::string_view key, const store::MoPart& p) {
+  std::optional<proto::SarInfo> sar;
+  if (p.has_sar) sar = proto::SarInfo{p.sar_ref, p.sar_total, p.sar_seq};
+  return {key, p.data_coding, p.esm_class, bytes_of(p.payload), sar};
+}
+
+store::MoPart stored_part(const MoText& m, const proto::ConcatInfo& position, std::int64_t now_ms) {
+  store::MoPart p;
+  p.seq = position.seq;
+  p.data_coding = m.data_coding;
+  p.esm_class = m.esm_class;
+  p.payload = m.payload;
+  if (m.sar) {
+    p.has_sar = true;
+    p.sar_ref = m.sar->ref;
+    p.sar_total = m.sar->total;
+    p.sar_seq = m.sar->seq;
+  }
+  p.received_at_ms = now_ms;
+  p.expires_at_ms = now_ms + std::chrono::duration_cast<Millis>(kMoPartTtl).count();
+  return p;
+}
+
+// Inside the MO's mutation: the whole text when this part completes its message with the parts
+// the store holds (they are removed), else nullopt (this part is stored, unless it already was).
+// A store read error throws, so the mutation fails and the carrier sends the part again.
+std::optional<std::string> reassemble(store::Batch& b, const std::string& key,
+                                      const proto::ConcatInfo& position, const MoText& m,
+                                      TimePoint now) {
+  auto held = b.mo_parts(key, position.ref, position.total);
+  if (!held) throw std::runtime_error("mo parts: " + held.error().message());
+  proto::Reassembler parts(proto::ReassemblerConfig{.max_pending_messages = 1});
+  for (const auto& p : *held) parts.add(incoming_of(key, p), now);
+  auto result = parts.add(incoming_of(key, m), now);
+  if (result.status == proto::PartStatus::complete) {
+    b.remove_mo_parts(key, position.ref, position.total);
+    return std::move(result.text);
+  }
+  if (result.status == proto::PartStatus::stored) {
+    b.put_mo_part(key, position.ref, position.total, stored_part(m, position, b.now_ms()));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -131,8 +183,7 @@ ConsentServices::ConsentServices(Services& services)
     : services_(services),
       outbound_(services),
       outbox_(std::make_shared<OutboxSender>(services, *this)),
-      strand_(asio::make_strand(services.io)),
-      reassembler_(proto::ReassemblerConfig{.max_pending_messages = 4096}) {}
+      strand_(asio::make_strand(services.io)) {}
 
 ConsentServices::~ConsentServices() { stop(); }
 
@@ -236,15 +287,6 @@ void ConsentServices::after_staged(const Staged& staged) {
     services_.metrics.queue_depth("held_mt").Set(
         static_cast<double>(services_.store.held_messages()));
   }
-}
-
-std::optional<std::string> ConsentServices::add_part(const proto::IncomingPart& part) {
-  std::lock_guard lock(reassembly_mu_);
-  const auto now = services_.clock.now();
-  reassembler_.expire(now);
-  auto r = reassembler_.add(part, now);
-  if (r.status == proto::PartStatus::complete) return std::move(r.text);
-  return std::nullopt;
 }
 
 bool ConsentServices::claim_disclaimer(const std::string& key) {
@@ -815,18 +857,11 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   if (!request.subscriber.starts_with("+")) co_return verdict;  // not a subscriber's number
 
   const auto text = extract_text(request.pdu);
-  std::string raw;
-  if (is_multipart(text)) {
-    // IncomingPart::key is a string_view: the key must outlive add_part.
-    const std::string key = request.upstream + "|" + request.subscriber + "|" + request.number;
-    proto::IncomingPart part{key, text.data_coding, text.esm_class, bytes_of(text.payload),
-                             text.sar};
-    auto whole = consent_.add_part(part);
-    if (!whole) co_return verdict;  // forwarded; keywords are matched on the whole message
-    raw = std::move(*whole);
-  } else {
-    raw = decode_user_text(text);
-  }
+  // A part of a longer MO is decided only with its last part (keywords are matched on the whole
+  // message); the parts wait in the store under the sender and the number texted.
+  const auto position = multipart_position(text);
+  const std::string part_key =
+      position ? request.upstream + "|" + request.subscriber + "|" + request.number : "";
 
   const auto t0 = std::chrono::steady_clock::now();
   // The MO as stored when held: the queue item's bytes are the same encoding (sequence 0).
@@ -842,13 +877,18 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
                         program,
                         request.subscriber,
                         request.number,
-                        raw,
-                        policy::normalize_text(raw),
+                        position ? std::string() : decode_user_text(text),
+                        {},
                         {},
                         services_.store.next_message_id(),
                         services_.clock.now(),
                         std::move(encoded)};
-  input.match = programs_->match(program.id, input.normalized);
+  const auto match_keywords = [&] {
+    input.normalized = policy::normalize_text(input.raw_text);
+    input.match = programs_->match(program.id, input.normalized);
+  };
+  if (!position) match_keywords();
+  bool whole = !position;
   policy::MoOutcome outcome;
   // The decision and, when the MO goes on to the tenant, its queue item: one synced mutation.
   // Its follow-ups (replies, releases, failed receipts) are staged in the same commit.
@@ -858,6 +898,20 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   const auto ec = co_await commit(
       services_.store,
       [&](store::Batch& b) {
+        if (position) {
+          auto all = reassemble(b, part_key, *position, text, input.now);
+          if (!all) {
+            // Not the last part: stored above, and forwarded like every part.
+            if (delivery != nullptr) {
+              b.enqueue_delivery(*delivery);
+              queued = true;
+            }
+            return;
+          }
+          whole = true;
+          input.raw_text = std::move(*all);
+          match_keywords();
+        }
         outcome = policy::apply_mo(b, input);
         if (delivery != nullptr && outcome.forward && !outcome.hold_mo) {
           b.enqueue_delivery(*delivery);
@@ -875,6 +929,10 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
     SG_LOG(error, "mo_not_recorded").kv("program", program.id).kv("error", ec.message());
     verdict.forward = false;
     verdict.status = st::kEsmeRxTAppn;
+    co_return verdict;
+  }
+  if (!whole) {
+    verdict.queued = queued;
     co_return verdict;
   }
   services_.metrics.mo(program.id, outcome.kind);

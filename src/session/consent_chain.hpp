@@ -7,12 +7,15 @@
 // an accepted message plus a REJECTD receipt) | hold (durable, in a synced mutation; the account
 // gets its proxy id now and the receipt later) | disclaimer first (its submit_sm_resp awaited, the
 // record created, then the MT forwarded).
-// Flow of an MO: decode and reassemble the text -> keywords -> apply_mo in a synced mutation (the
-// upstream's deliver_sm_resp waits for it) that also stages its follow-ups: replies and released
-// MTs in the outbox (OutboxSender sends them, confirmation first), failed-MT receipts and released
-// MOs in the delivery queue. So a STOP's confirmation is as durable as the STOP.
-// ConsentServices holds what outlives a reload: the outbound sender, the outbox, the MO
-// reassembler and the held-MT sweeper (quiet-hours release, hold_ttl expiry).
+// Flow of an MO: decode the text -> keywords -> apply_mo in a synced mutation (the upstream's
+// deliver_sm_resp waits for it) that also stages its follow-ups: replies and released MTs in the
+// outbox (OutboxSender sends them, confirmation first), failed-MT receipts and released MOs in
+// the delivery queue. So a STOP's confirmation is as durable as the STOP. A part of a longer MO
+// is reassembled inside that mutation from the parts the store holds (store::MoPart): until the
+// last part it is stored and forwarded; the last one decides the whole text and removes them.
+// So a long STOP split across a restart still reads as STOP.
+// ConsentServices holds what outlives a reload: the outbound sender, the outbox and the held-MT
+// sweeper (quiet-hours release, hold_ttl expiry).
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <mutex>
@@ -57,9 +60,6 @@ class ConsentServices {
   /// After the staging mutation committed: wakes the lanes and the outbox, updates gauges.
   void after_staged(const Staged& staged);
 
-  /// Adds one part of a multipart MO; the whole text once every part has arrived.
-  std::optional<std::string> add_part(const proto::IncomingPart& part);
-
   /// Disclaimer mode: at most one disclaimer in flight per subscriber and program, so that MTs
   /// sent together to a new subscriber get one disclaimer. claim_disclaimer() is true when the
   /// caller now sends it (and must release_disclaimer() afterwards); false while another MT's
@@ -92,8 +92,6 @@ class ConsentServices {
   Outbound outbound_;
   std::shared_ptr<OutboxSender> outbox_;
   Strand strand_;
-  std::mutex reassembly_mu_;
-  proto::Reassembler reassembler_;
   std::mutex disclaimers_mu_;
   std::set<std::string> disclaimers_;  // program '\n' msisdn of the disclaimers in flight
   std::atomic<bool> stopped_{false};

@@ -182,6 +182,15 @@ std::string held_key(std::string_view program, std::string_view msisdn, std::uin
   return out;
 }
 
+std::string mo_parts_prefix(std::string_view message, std::uint16_t ref, std::uint8_t total) {
+  std::string out(message);
+  out.push_back('\0');
+  out.push_back(static_cast<char>(ref >> 8));
+  out.push_back(static_cast<char>(ref & 0xff));
+  out.push_back(static_cast<char>(total));
+  return out;
+}
+
 std::string held_time_key(std::int64_t due_ms, std::uint64_t seq) {
   std::string out;
   append_time_key(out, due_ms);
@@ -408,6 +417,37 @@ bool decode(std::string_view in, HeldMessage& m) {
       !d.svarint(m.expires_at_ms) || !d.u8(wants) || wants > 1)
     return false;
   m.wants_receipt = wants == 1;
+  return d.done();
+}
+
+// ---- MoPart ------------------------------------------------------------------------------------
+void encode(const MoPart& p, std::string& out) {
+  out.clear();
+  Encoder e(out);
+  e.u8(kValueVersion);
+  e.fixed64(static_cast<std::uint64_t>(p.expires_at_ms));
+  e.u8(p.seq);
+  e.u8(p.data_coding);
+  e.u8(p.esm_class);
+  e.str(p.payload);
+  e.u8(p.has_sar ? 1 : 0);
+  e.varint(p.sar_ref);
+  e.u8(p.sar_total);
+  e.u8(p.sar_seq);
+  e.svarint(p.received_at_ms);
+}
+
+bool decode(std::string_view in, MoPart& p) {
+  Decoder d(in);
+  std::uint64_t expires, ref;
+  std::uint8_t sar;
+  if (!d.version() || !d.fixed64(expires) || !d.u8(p.seq) || !d.u8(p.data_coding) ||
+      !d.u8(p.esm_class) || !d.str(p.payload) || !d.u8(sar) || sar > 1 || !d.varint(ref) ||
+      ref > 0xffff || !d.u8(p.sar_total) || !d.u8(p.sar_seq) || !d.svarint(p.received_at_ms))
+    return false;
+  p.expires_at_ms = static_cast<std::int64_t>(expires);
+  p.has_sar = sar == 1;
+  p.sar_ref = static_cast<std::uint16_t>(ref);
   return d.done();
 }
 

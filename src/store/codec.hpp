@@ -63,6 +63,9 @@ std::string route_upstream_key(std::string_view upstream, std::string_view upstr
 
 std::string freq_key(std::string_view program, std::string_view msisdn);
 
+/// mo_parts: message + '\0' + BE16 ref + total, then the part's seq (one octet).
+std::string mo_parts_prefix(std::string_view message, std::uint16_t ref, std::uint8_t total);
+
 /// The smallest key greater than every key starting with `prefix` ("" when there is none).
 std::string prefix_end(std::string_view prefix);
 
@@ -87,6 +90,10 @@ bool decode(std::string_view in, DeliveryItem& d);
 
 void encode(const HeldMessage& m, std::string& out);
 bool decode(std::string_view in, HeldMessage& m);
+
+/// mo_parts value: version, BE expires_at (read by the expiry filter, as for idmap), the rest.
+void encode(const MoPart& p, std::string& out);
+bool decode(std::string_view in, MoPart& p);
 
 /// freq value: ascending send times.
 void encode_sent_times(const std::vector<std::int64_t>& times, std::string& out);

@@ -29,8 +29,9 @@ enum class Cf : std::size_t {
   queue,
   idmap,
   freq,
+  mo_parts,
 };
-inline constexpr std::size_t kCfCount = 9;
+inline constexpr std::size_t kCfCount = 10;
 
 /// How a family is read, which decides its table options.
 enum class Access : std::uint8_t {
@@ -45,7 +46,7 @@ struct CfSpec {
   Access access;
   std::size_t write_buffer_bytes;  // one memtable; two may exist while one flushes
   bool compact_on_deletions;       // queue-like: many deletes, so tombstone-heavy files compact
-  bool expiry_filter;              // values start with version + BE expires_at (idmap)
+  bool expiry_filter;              // values start with version + BE expires_at (idmap, mo_parts)
 };
 
 inline constexpr std::size_t kMiB = std::size_t{1} << 20;
@@ -62,10 +63,11 @@ inline constexpr std::array<CfSpec, kCfCount> kSchema{{
   {Cf::queue,           "queue",           Access::scan,   4 * kMiB,   true,    false},
   {Cf::idmap,           "idmap",           Access::point,  8 * kMiB,   false,   true},
   {Cf::freq,            "freq",            Access::point,  4 * kMiB,   false,   false},
+  {Cf::mo_parts,        "mo_parts",        Access::scan,   1 * kMiB,   true,    true},
 }};
 // clang-format on
 
-/// Drops idmap values whose expires_at is in the past (undecodable values are kept).
+/// Drops idmap and mo_parts values whose expires_at is in the past (undecodable values are kept).
 class ExpiryFilter final : public rocksdb::CompactionFilter {
  public:
   explicit ExpiryFilter(const Clock& clock) : clock_(clock) {}

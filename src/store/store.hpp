@@ -3,8 +3,9 @@
 // schema table (store.cpp). Thread-safe unless a method says otherwise.
 //
 // Flow:
-//   reads   — any thread, directly (point lookups; bloom filters and a block cache keep them cheap).
-//   writes  — a Mutation runs on the single writer thread, sees the store plus every write made by
+//   reads   — any thread, directly (point lookups; bloom filters and a block cache keep them
+//   cheap). writes  — a Mutation runs on the single writer thread, sees the store plus every write
+//   made by
 //             earlier mutations of the same group (read-modify-write is atomic per mutation), and
 //             stages changes into a Batch. The writer commits a whole group as one WriteBatch with
 //             one fsync when any mutation asked for sync (group commit), then calls each completion
@@ -31,26 +32,26 @@ class FaultSwitch;  // store/testing.hpp
 /// Store error codes (category "smppguard.store").
 enum class StoreErrc {
   ok = 0,
-  io_error = 1,        // RocksDB I/O error (full disk, read-only fs, ...)
+  io_error = 1,  // RocksDB I/O error (full disk, read-only fs, ...)
   corruption = 2,
-  closed = 3,          // the store is shutting down
-  busy = 4,            // the writer queue is full
+  closed = 3,  // the store is shutting down
+  busy = 4,    // the writer queue is full
   not_found = 5,
   invalid_argument = 6,
-  mutation_failed = 7, // the mutation threw; nothing it staged was written
-  read_only = 8,       // a write submitted to a store opened with read_only
+  mutation_failed = 7,  // the mutation threw; nothing it staged was written
+  read_only = 8,        // a write submitted to a store opened with read_only
 };
 const std::error_category& store_category();
 std::error_code make_error_code(StoreErrc e);
 
 struct StoreOptions {
-  std::string path;                        // RocksDB directory; created when missing
-  std::string node_id = "gw1";             // prefix of message ids (config node_id)
-  bool sync = true;                        // honour sync requests with an fsync of the WAL
+  std::string path;             // RocksDB directory; created when missing
+  std::string node_id = "gw1";  // prefix of message ids (config node_id)
+  bool sync = true;             // honour sync requests with an fsync of the WAL
   Millis message_map_ttl{72LL * 3600 * 1000};
   std::size_t block_cache_bytes = 64u << 20;
   std::size_t max_pending_mutations = 100000;  // writer queue bound; beyond it submit() fails busy
-  bool read_only = false;                  // `audit verify` opens without locking out the daemon
+  bool read_only = false;  // `audit verify` opens without locking out the daemon
   /// Tests only (store/testing.hpp): makes RocksDB file writes fail while engaged. Null otherwise.
   std::shared_ptr<testing::FaultSwitch> faults;
 };
@@ -120,8 +121,17 @@ class Batch {
   virtual void put_message_route(const MessageRoute& route) = 0;
 
   /// Frequency cap: records one MT sent at `at_ms`, keeping at most the last `keep_last` times.
-  virtual void record_sent(std::string_view program, std::string_view msisdn,
-                           std::int64_t at_ms, std::size_t keep_last) = 0;
+  virtual void record_sent(std::string_view program, std::string_view msisdn, std::int64_t at_ms,
+                           std::size_t keep_last) = 0;
+
+  /// Multipart MOs: the parts of one message (`message` names the sender and number; ref and
+  /// total come from the part's UDH or sar_* values) that have arrived, in seq order, expired
+  /// ones left out. A part stored again replaces the earlier copy.
+  virtual void put_mo_part(std::string_view message, std::uint16_t ref, std::uint8_t total,
+                           const MoPart& part) = 0;
+  virtual Result<std::vector<MoPart>> mo_parts(std::string_view message, std::uint16_t ref,
+                                               std::uint8_t total) = 0;
+  virtual void remove_mo_parts(std::string_view message, std::uint16_t ref, std::uint8_t total) = 0;
 };
 
 /// A unit of work for the writer thread. Throwing discards what it staged and fails its completion
@@ -143,11 +153,11 @@ struct AuditVerifyReport {
 /// msisdn the index is used; without, the log is scanned from after_seq (blocking; keep it off
 /// network threads).
 struct AuditQuery {
-  std::string msisdn;               // empty = any (uses the msisdn index when set)
-  std::string program;              // empty = any
-  std::int64_t since_ms = 0;        // inclusive
-  std::int64_t until_ms = 0;        // exclusive; 0 = no bound
-  std::uint64_t after_seq = 0;      // cursor
+  std::string msisdn;           // empty = any (uses the msisdn index when set)
+  std::string program;          // empty = any
+  std::int64_t since_ms = 0;    // inclusive
+  std::int64_t until_ms = 0;    // exclusive; 0 = no bound
+  std::uint64_t after_seq = 0;  // cursor
   std::size_t limit = 1000;
 };
 

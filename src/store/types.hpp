@@ -118,6 +118,24 @@ struct DeliveryItem {
   bool operator==(const DeliveryItem&) const = default;
 };
 
+/// One part of a multipart MO, kept until the other parts arrive so that a restart between the
+/// parts does not cut a long STOP in two (docs/store.md, "Multipart MOs"). The fields are those
+/// the reassembler reads (proto::IncomingPart).
+struct MoPart {
+  std::uint8_t seq = 0;  // 1..total: the part's place in its message
+  std::uint8_t data_coding = 0;
+  std::uint8_t esm_class = 0;
+  std::string payload;  // short_message (or message_payload) as it came, UDH included
+  bool has_sar = false;
+  std::uint16_t sar_ref = 0;
+  std::uint8_t sar_total = 0;
+  std::uint8_t sar_seq = 0;
+  std::int64_t received_at_ms = 0;
+  std::int64_t expires_at_ms = 0;  // after this it is ignored, and compaction drops it
+
+  bool operator==(const MoPart&) const = default;
+};
+
 /// Why an MT is held.
 
 enum class HoldReason : std::uint8_t { pending_consent = 1, quiet_hours = 2 };

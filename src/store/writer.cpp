@@ -185,6 +185,41 @@ class BatchImpl final : public Batch {
                          });
   }
 
+  void put_mo_part(std::string_view message, std::uint16_t ref, std::uint8_t total,
+                   const MoPart& part) override {
+    require_component(message, "mo part key");
+    if (part.seq == 0 || part.seq > total) throw std::invalid_argument("store: bad mo part seq");
+    std::string key = mo_parts_prefix(message, ref, total);
+    key.push_back(static_cast<char>(part.seq));
+    std::string value;
+    encode(part, value);
+    put(Cf::mo_parts, std::move(key), std::move(value));
+  }
+
+  Result<std::vector<MoPart>> mo_parts(std::string_view message, std::uint16_t ref,
+                                       std::uint8_t total) override {
+    if (!valid_component(message)) return StoreErrc::invalid_argument;
+    std::map<std::string, std::string, std::less<>> rows;
+    if (auto ec = scan(Cf::mo_parts, mo_parts_prefix(message, ref, total), rows)) return ec;
+    std::vector<MoPart> out;
+    out.reserve(rows.size());
+    for (const auto& [key, value] : rows) {
+      MoPart p;
+      if (!decode(value, p)) return StoreErrc::corruption;
+      if (p.expires_at_ms > now_ms_) out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  void remove_mo_parts(std::string_view message, std::uint16_t ref, std::uint8_t total) override {
+    require_component(message, "mo part key");
+    std::map<std::string, std::string, std::less<>> rows;
+    if (scan(Cf::mo_parts, mo_parts_prefix(message, ref, total), rows)) {
+      throw std::runtime_error("store: cannot read mo parts");
+    }
+    for (auto& [key, value] : rows) del(Cf::mo_parts, std::string(key));
+  }
+
   void record_sent(std::string_view program, std::string_view msisdn, std::int64_t at_ms,
                    std::size_t keep_last) override {
     require_component(program, "program");

@@ -9,6 +9,8 @@
 //                 confirmed, and the daemon is killed before the proxy's messages can all have
 //                 gone: after the restart every released MT and every confirmation reaches the
 //                 carrier (they were lost: released and confirmed in memory only).
+//   multipart_restart — a STOP sent in two parts with a kill -9 between them opts the subscriber
+//                 out (item 7: parts were reassembled in memory, so the restart cut it in two).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -245,6 +247,52 @@ TEST_SUITE("outbox_kill") {
     auto tx = h.bind(cmd::kBindTransmitter);
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *stopping.begin(), "no")).status == kOptedOut);
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *waiting.begin(), "yes")).status == 0);
+  }
+
+}  // TEST_SUITE
+
+TEST_SUITE("multipart_restart") {
+  TEST_CASE("a STOP in two parts with a kill -9 between them still opts the subscriber out") {
+    const std::string s = "15550700001";
+    HarnessOptions o;
+    o.opt_in = {{s, cfg::kAcmeNumber}};
+    Harness h(o);
+    // deliver_sm parts with the UDH 05 00 03 ref total seq: "ST" and "OP", neither a keyword alone.
+    auto part = [&](std::uint8_t seq, const std::string& text) {
+      smppguard::proto::SubmitSm d;
+      d.source_addr_ton = 1;
+      d.source_addr_npi = 1;
+      d.source_addr = s;
+      d.dest_addr_ton = 1;
+      d.dest_addr_npi = 1;
+      d.destination_addr = cfg::kAcmeNumber;
+      d.esm_class = 0x40;
+      d.short_message = std::string("\x05\x00\x03\x2a\x02", 5) + static_cast<char>(seq) + text;
+      const auto bytes = encode_pdu(
+          smppguard::proto::Pdu{.command_id = cmd::kDeliverSm, .sequence_number = 1, .body = d});
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (auto b : bytes) {
+        hex.push_back(kHex[b >> 4]);
+        hex.push_back(kHex[b & 15]);
+      }
+      json::object extra;
+      extra["pdu_hex"] = hex;
+      return extra;
+    };
+    REQUIRE(mo(h.sim(), s, cfg::kAcmeNumber, "", part(1, "ST")) == 0);
+    h.kill9_daemon();
+    h.start_daemon(/*wait_ready=*/true);
+    REQUIRE(mo(h.sim(), s, cfg::kAcmeNumber, "", part(2, "OP")) == 0);
+
+    auto tx = h.bind(cmd::kBindTransmitter);
+    CHECK(submit(*tx, mt(cfg::kAcmeNumber, s, "after the long STOP")).status == kOptedOut);
+    const auto confirmations =
+        wait_texts(h.sim(), acme_templates().opt_out_confirm, {s}, std::chrono::seconds(15));
+    CHECK(confirmations.contains(s));
+    // Both parts still reached the tenant, as every MO does.
+    const auto delivered = drain_tenant(h, 2s);
+    CHECK(delivered.size() >= 1);
   }
 
 }  // TEST_SUITE

@@ -528,3 +528,50 @@ TEST_CASE_FIXTURE(Fixture, "consent records and audit entries survive compaction
     CHECK(report.entries == 2);
   }
 }
+
+TEST_CASE_FIXTURE(Fixture, "multipart MO parts wait in the store, survive a reopen and expire") {
+  const std::string key = "carrier|+15551234567|+18005550100";
+  auto part = [&](std::uint8_t seq, std::string payload) {
+    MoPart p;
+    p.seq = seq;
+    p.esm_class = 0x40;
+    p.payload = std::move(payload);
+    p.received_at_ms = clock.ms();
+    p.expires_at_ms = clock.ms() + 600'000;
+    return p;
+  };
+  REQUIRE_FALSE(commit([&](Batch& b) {
+    b.put_mo_part(key, 0x2a, 3, part(2, "second"));
+    b.put_mo_part(key, 0x2a, 3, part(1, "first"));
+    b.put_mo_part(key, 0x2b, 3, part(1, "another message"));
+    b.put_mo_part(key, 0x2a, 2, part(1, "same ref, other total"));
+  }));
+  reopen();
+  std::vector<MoPart> seen;
+  REQUIRE_FALSE(commit([&](Batch& b) {
+    auto parts = b.mo_parts(key, 0x2a, 3);
+    if (!parts) throw std::runtime_error("mo_parts failed");
+    seen = *parts;
+    b.put_mo_part(key, 0x2a, 3, part(3, "third"));
+    auto staged = b.mo_parts(key, 0x2a, 3);  // what this mutation staged is seen
+    if (!staged || staged->size() != 3) throw std::runtime_error("staged part not seen");
+    b.remove_mo_parts(key, 0x2a, 3);
+    auto after = b.mo_parts(key, 0x2a, 3);
+    if (!after || !after->empty()) throw std::runtime_error("parts not removed");
+  }));
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == part(1, "first"));  // in seq order
+  CHECK(seen[1].payload == "second");
+  // The other messages are untouched, until they expire.
+  std::size_t others = 0, expired = 0;
+  REQUIRE_FALSE(commit([&](Batch& b) {
+    others = b.mo_parts(key, 0x2b, 3)->size() + b.mo_parts(key, 0x2a, 2)->size();
+  }));
+  clock.advance(600'001);
+  REQUIRE_FALSE(commit([&](Batch& b) { expired = b.mo_parts(key, 0x2b, 3)->size(); }));
+  CHECK(others == 2);
+  CHECK(expired == 0);
+  // A part numbered outside its message is a programming error: the mutation fails.
+  CHECK(commit([&](Batch& b) { b.put_mo_part(key, 1, 2, part(3, "x")); }) ==
+        StoreErrc::mutation_failed);
+}

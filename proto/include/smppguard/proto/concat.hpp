@@ -66,6 +66,17 @@ struct IncomingPart {
   std::optional<SarInfo> sar;             ///< from the sar_* TLVs, when present
 };
 
+/// Where a part sits in its message, and its user data.
+struct PartLayout {
+  std::span<const std::uint8_t> payload;  ///< the user data after the UDH (views the part's)
+  std::size_t header_octets = 0;          ///< the UDH's size (for gsm7_fill_bits); 0 without
+  std::optional<ConcatInfo> position;     ///< nullopt: a whole message
+};
+
+/// The layout of `part`: the concatenation IE of its UDH when esm_class has UDHI, else its sar_*
+/// values. Errors: parse_udh's, and sar_invalid (total 0, seq 0 or seq > total). Pure.
+TextResult<PartLayout> part_layout(const IncomingPart& part);
+
 /// Settings of a Reassembler.
 struct ReassemblerConfig {
   std::size_t max_pending_messages = 1024;  ///< incomplete messages kept; the oldest go first
