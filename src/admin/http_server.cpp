@@ -87,15 +87,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
                                                         asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (!acceptor_.is_open()) co_return;
-      const auto step = backoff.failed(AcceptBackoff::Clock::now());
-      if (step.log) {
-        SG_LOG(warn, "accept_failed")
-            .kv("listener", "http")
-            .kv("error", ec.message())
-            .kv("failures", step.failures)
-            .kv("pause_ms", step.pause.count());
-      }
-      pause.expires_after(step.pause);
+      pause.expires_after(backoff.failed_and_log("http", ec.message()));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }

@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "common/log.hpp"
 
 namespace smppguard {
 
@@ -36,6 +39,19 @@ class AcceptBackoff {
     return step;
   }
   void succeeded() { pause_ = std::chrono::milliseconds(0); }
+
+  /// failed(now), and the `accept_failed` log line when one is due; the pause to wait.
+  std::chrono::milliseconds failed_and_log(std::string_view listener, const std::string& error) {
+    const auto step = failed(Clock::now());
+    if (step.log) {
+      SG_LOG(warn, "accept_failed")
+          .kv("listener", listener)
+          .kv("error", error)
+          .kv("failures", step.failures)
+          .kv("pause_ms", step.pause.count());
+    }
+    return step.pause;
+  }
 
   /// A short label for the metric from accept's errno: fd_limit, no_memory or other.
   static std::string_view kind(int errno_value) {

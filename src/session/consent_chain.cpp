@@ -254,12 +254,7 @@ ConsentServices::Staged ConsentServices::stage_follow_up(
       batch.enqueue_delivery(std::move(item));
       continue;
     }
-    store::OutboxMessage m;
-    m.kind = store::OutboxMessage::Kind::released_mt;
-    m.program = held.program;
-    m.msisdn = held.msisdn;
-    m.held = held;
-    stage_outbox(batch, m);
+    stage_released(batch, held);
     staged.outbox = true;
   }
   for (const auto& held : outcome.failed) {
@@ -451,12 +446,7 @@ asio::awaitable<void> ConsentServices::sweep_once() {
           }
           policy::release_held(b, held, actor, now);
           if (held.account.empty()) return;  // held MOs are released by YES only
-          store::OutboxMessage m;
-          m.kind = store::OutboxMessage::Kind::released_mt;
-          m.program = held.program;
-          m.msisdn = held.msisdn;
-          m.held = held;
-          stage_outbox(b, m);
+          stage_released(b, held);
           staged.outbox = true;
         },
         true);

@@ -56,16 +56,8 @@ asio::awaitable<void> EsmeListener::accept_loop() {
                                                         asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      const auto step = backoff.failed(AcceptBackoff::Clock::now());
       services_.metrics.accept_error("smpp", AcceptBackoff::kind(ec.value()));
-      if (step.log) {
-        SG_LOG(warn, "accept_failed")
-            .kv("listener", "smpp")
-            .kv("error", ec.message())
-            .kv("failures", step.failures)
-            .kv("pause_ms", step.pause.count());
-      }
-      pause.expires_after(step.pause);
+      pause.expires_after(backoff.failed_and_log("smpp", ec.message()));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }

@@ -35,6 +35,15 @@ void stage_outbox(store::Batch& batch, const store::OutboxMessage& message) {
   batch.enqueue_delivery(std::move(item));
 }
 
+void stage_released(store::Batch& batch, const store::HeldMessage& held) {
+  store::OutboxMessage m;
+  m.kind = store::OutboxMessage::Kind::released_mt;
+  m.program = held.program;
+  m.msisdn = held.msisdn;
+  m.held = held;
+  stage_outbox(batch, m);
+}
+
 OutboxSender::OutboxSender(Services& services, ConsentServices& consent)
     : services_(services),
       consent_(consent),

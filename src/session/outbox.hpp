@@ -68,5 +68,7 @@ class OutboxSender : public std::enable_shared_from_this<OutboxSender> {
 
 /// Stages an outbox item for `message` in `batch` (inside a mutation).
 void stage_outbox(store::Batch& batch, const store::OutboxMessage& message);
+/// Stages a held MT that is released (YES, or quiet hours over): it is decided again when sent.
+void stage_released(store::Batch& batch, const store::HeldMessage& held);
 
 }  // namespace smppguard::session

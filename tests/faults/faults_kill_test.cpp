@@ -82,6 +82,25 @@ std::map<std::string, int> drain_tenant(Harness& h, std::chrono::milliseconds qu
   return texts;
 }
 
+// How many of `expected` never came, and how many came more than once, in `got` (text -> count).
+struct Tally {
+  std::size_t missing = 0;
+  std::size_t duplicates = 0;
+};
+template <typename Range>
+Tally tally(const Range& expected, const std::map<std::string, int>& got) {
+  Tally t;
+  for (const auto& e : expected) {
+    auto it = got.find(e);
+    if (it == got.end()) {
+      ++t.missing;
+    } else {
+      t.duplicates += static_cast<std::size_t>(it->second - 1);
+    }
+  }
+  return t;
+}
+
 int cycles_from_env() {
   const char* v = std::getenv("SMPPGUARD_FAULT_CYCLES");
   const int n = v ? std::atoi(v) : 0;
@@ -151,35 +170,19 @@ TEST_SUITE("kill_loop") {
     // ...and got its confirmation at the carrier (the outbox resends what a kill cut short).
     const auto confirmations = wait_texts(h.sim(), acme_templates().opt_out_confirm,
                                           std::set<std::string>(stops.begin(), stops.end()), 60s);
-    std::size_t unconfirmed = 0, confirmation_duplicates = 0;
-    for (const auto& s : stops) {
-      auto it = confirmations.find(s);
-      if (it == confirmations.end()) {
-        ++unconfirmed;
-      } else {
-        confirmation_duplicates += static_cast<std::size_t>(it->second - 1);
-      }
-    }
-    CHECK(unconfirmed == 0);
+    const auto confirmed = tally(stops, confirmations);
+    CHECK(confirmed.missing == 0);
     // Every acknowledged MO reaches the tenant.
     const auto delivered = drain_tenant(h, 3s);
-    std::size_t lost_mos = 0, mo_duplicates = 0;
-    for (const auto& m : mos) {
-      auto it = delivered.find(m);
-      if (it == delivered.end()) {
-        ++lost_mos;
-      } else {
-        mo_duplicates += static_cast<std::size_t>(it->second - 1);
-      }
-    }
-    CHECK(lost_mos == 0);
+    const auto arrived = tally(mos, delivered);
+    CHECK(arrived.missing == 0);
     MESSAGE("kill_loop: cycles " << cycles << ", STOPs sent " << sent_stops.load()
                                  << " acknowledged " << stops.size() << " not refused "
-                                 << not_refused << " unconfirmed " << unconfirmed
-                                 << " duplicate confirmations " << confirmation_duplicates
+                                 << not_refused << " unconfirmed " << confirmed.missing
+                                 << " duplicate confirmations " << confirmed.duplicates
                                  << "; MOs sent " << sent_mos.load() << " acknowledged "
-                                 << mos.size() << " lost " << lost_mos << " duplicates "
-                                 << mo_duplicates);
+                                 << mos.size() << " lost " << arrived.missing << " duplicates "
+                                 << arrived.duplicates);
   }
 
 }  // TEST_SUITE
@@ -233,16 +236,18 @@ TEST_SUITE("outbox_kill") {
     CHECK(got.size() == waiting.size() * kHeldEach);
     const auto opt_in = wait_texts(h.sim(), acme_templates().opt_in_confirm, waiting, 30s);
     const auto opt_out = wait_texts(h.sim(), acme_templates().opt_out_confirm, stopping, 30s);
-    CHECK(opt_in.size() == waiting.size());
-    CHECK(opt_out.size() == stopping.size());
-    std::size_t duplicates = 0;
+    const auto opted_in = tally(waiting, opt_in);
+    const auto opted_out = tally(stopping, opt_out);
+    CHECK(opted_in.missing == 0);
+    CHECK(opted_out.missing == 0);
+    std::size_t duplicates = opted_in.duplicates + opted_out.duplicates;
     for (const auto& [t, n] : got) duplicates += static_cast<std::size_t>(n - 1);
-    for (const auto& [t, n] : opt_in) duplicates += static_cast<std::size_t>(n - 1);
-    for (const auto& [t, n] : opt_out) duplicates += static_cast<std::size_t>(n - 1);
     MESSAGE("outbox_kill: " << before_restart << " of " << kSubscribers * (kHeldEach + 2)
                             << " proxy submits were out before the kill; after the restart "
-                            << got.size() << " released MTs, " << opt_in.size() << " + "
-                            << opt_out.size() << " confirmations, " << duplicates << " duplicates");
+                            << got.size() << " released MTs, "
+                            << waiting.size() - opted_in.missing << " + "
+                            << stopping.size() - opted_out.missing << " confirmations, "
+                            << duplicates << " duplicates");
     // The STOPped subscribers are refused, the others' consent holds.
     auto tx = h.bind(cmd::kBindTransmitter);
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *stopping.begin(), "no")).status == kOptedOut);
