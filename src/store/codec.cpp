@@ -1,7 +1,10 @@
 #include "store/codec.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace smppguard::store::detail {
 namespace {
@@ -270,17 +273,74 @@ void encode(const ConsentRecord& r, std::string& out) {
   e.evidence(r.evidence);
 }
 
-bool decode(std::string_view in, ConsentRecord& r) {
-  Decoder d(in);
+namespace {
+
+bool consent_fields(Decoder& d, ConsentRecord& r) {
   std::uint8_t flags;
-  if (!d.version() || !d.enum8(r.state, 0, 3) || !d.enum8(r.level, 0, 3) ||
-      !d.enum8(r.source, 0, 8) || !d.u8(flags) || flags > 1)
+  if (!d.enum8(r.state, 0, 3) || !d.enum8(r.level, 0, 3) || !d.enum8(r.source, 0, 8) ||
+      !d.u8(flags) || flags > 1)
     return false;
   r.handset_confirmed = flags == 1;
   return d.svarint(r.created_at_ms) && d.svarint(r.updated_at_ms) && d.svarint(r.last_mo_at_ms) &&
          d.svarint(r.opt_in_requested_at_ms) && d.svarint(r.opt_out_confirmed_at_ms) &&
          d.svarint(r.last_reminder_at_ms) && d.svarint(r.disclaimer_sent_at_ms) &&
-         d.evidence(r.evidence) && d.done();
+         d.evidence(r.evidence);
+}
+
+// The first 16 bytes of SHA-256 over a domain tag, the key (length first) and the sealed bytes.
+std::string consent_seal(std::string_view key, std::string_view sealed) {
+  static constexpr std::string_view kTag = "smppguard consent seal v2";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string key_len;
+  append_be64(key_len, key.size());
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, kTag.data(), kTag.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, key_len.data(), key_len.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, key.data(), key.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, sealed.data(), sealed.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, md, &len) == 1 && len >= kConsentSealBytes;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("store: SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(md), kConsentSealBytes);
+}
+
+}  // namespace
+
+bool decode(std::string_view in, ConsentRecord& r) {
+  Decoder d(in);
+  return d.version() && consent_fields(d, r) && d.done();
+}
+
+void encode_consent(std::string_view key, const ConsentRecord& r, std::string& out) {
+  encode(r, out);
+  out[0] = static_cast<char>(kConsentSealedVersion);
+  Encoder e(out);
+  e.varint(r.audit_seq);
+  out += consent_seal(key, out);
+}
+
+ConsentCheck check_consent(std::string_view key, std::string_view in, ConsentRecord& r) {
+  if (in.empty()) return ConsentCheck::undecodable;
+  if (static_cast<std::uint8_t>(in[0]) == kValueVersion) {
+    r.audit_seq = 0;
+    return decode(in, r) ? ConsentCheck::unsealed : ConsentCheck::undecodable;
+  }
+  if (static_cast<std::uint8_t>(in[0]) != kConsentSealedVersion ||
+      in.size() < 1 + kConsentSealBytes)
+    return ConsentCheck::undecodable;
+  const auto body = in.substr(0, in.size() - kConsentSealBytes);
+  Decoder d(body.substr(1));
+  if (!consent_fields(d, r) || !d.varint(r.audit_seq) || !d.done()) {
+    return ConsentCheck::undecodable;
+  }
+  if (consent_seal(key, body) != in.substr(body.size())) return ConsentCheck::bad_seal;
+  return ConsentCheck::ok;
+}
+
+bool decode_consent(std::string_view key, std::string_view in, ConsentRecord& r) {
+  return check_consent(key, in, r) == ConsentCheck::ok;
 }
 
 // ---- AuditEntry --------------------------------------------------------------------------------

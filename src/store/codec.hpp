@@ -29,7 +29,8 @@ inline constexpr std::string_view kMetaBootCounter = "boot_counter";
 inline constexpr std::string_view kMetaAuditHead = "audit_head";
 inline constexpr std::string_view kMetaQueueSeq = "queue_seq";
 inline constexpr std::string_view kMetaHeldSeq = "held_seq";
-inline constexpr std::uint32_t kSchemaVersion = 1;
+// 2: consent records are sealed (a store of version 1 is sealed at its first read-write open).
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 /// True when `s` can be a key component: it holds no NUL, the separator.
 bool valid_component(std::string_view s);
@@ -70,8 +71,20 @@ std::string mo_parts_prefix(std::string_view message, std::uint16_t ref, std::ui
 std::string prefix_end(std::string_view prefix);
 
 // ---- values ------------------------------------------------------------------------------------
+/// consent value v1 (stores written before sealing): the fields, no audit_seq, no seal.
 void encode(const ConsentRecord& r, std::string& out);
 bool decode(std::string_view in, ConsentRecord& r);
+/// consent value v2, what the store writes: version 2, the v1 fields, audit_seq, then a 16-byte
+/// seal (SHA-256 over a tag, the key and every byte before it). A value edited in place (a state
+/// byte flipped) no longer matches its seal and is not trusted.
+inline constexpr std::uint8_t kConsentSealedVersion = 2;
+inline constexpr std::size_t kConsentSealBytes = 16;
+void encode_consent(std::string_view key, const ConsentRecord& r, std::string& out);
+enum class ConsentCheck : std::uint8_t { ok, unsealed, bad_seal, undecodable };
+/// Decodes and checks a stored value; `unsealed` is a v1 value (decoded, not provable).
+ConsentCheck check_consent(std::string_view key, std::string_view in, ConsentRecord& r);
+/// True only for a sealed value whose seal matches (what every read of the store trusts).
+bool decode_consent(std::string_view key, std::string_view in, ConsentRecord& r);
 
 void encode(const AuditEntry& e, std::string& out);
 bool decode(std::string_view in, AuditEntry& e);

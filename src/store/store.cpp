@@ -197,6 +197,12 @@ void StoreImpl::load_boot() {
       fail_open(path, "schema version " + std::to_string(version) + " is newer than this build (" +
                           std::to_string(kSchemaVersion) + ")");
     }
+    if (version < 2 && !options_.read_only) {
+      seal_v1_consents();
+      std::string value;
+      append_be64(value, kSchemaVersion);
+      boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
+    }
   } else if (!options_.read_only) {
     std::string value;
     append_be64(value, kSchemaVersion);
@@ -220,6 +226,34 @@ void StoreImpl::load_boot() {
     if (!s.ok()) fail_open(path, "cannot write the boot counter: " + describe(s));
   }
   id_prefix_ = id_node_part(options_.node_id) + "-" + base36(boot_counter) + "-";
+}
+
+void StoreImpl::seal_v1_consents() {
+  // Schema 1 wrote consent records without a seal: rewrite each one sealed (audit_seq 0: the
+  // record predates the link), in batches, before the schema version says 2.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Cf::consent)));
+  rocksdb::WriteBatch batch;
+  std::uint64_t sealed = 0;
+  std::string value;
+  auto flush = [&] {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const auto s = db_->Write(wo, &batch);
+    if (!s.ok()) fail_open(options_.path, "cannot seal consent records: " + describe(s));
+    batch.Clear();
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ConsentRecord r;
+    if (check_consent(view(it->key()), view(it->value()), r) != ConsentCheck::unsealed) continue;
+    encode_consent(view(it->key()), r, value);
+    batch.Put(handle(Cf::consent), it->key(), value);
+    if (++sealed % 10000 == 0) flush();
+  }
+  if (!it->status().ok())
+    fail_open(options_.path, "cannot read consent records: " + describe(it->status()));
+  flush();
+  SG_LOG(info, "store_consent_sealed").kv("path", options_.path).kv("records", sealed);
 }
 
 rocksdb::Status StoreImpl::read_meta(std::string_view key, std::string& out) const {
@@ -369,7 +403,7 @@ std::error_code StoreImpl::get_consent_pair(std::string_view program, std::strin
       return StoreErrc::io_error;
     }
     auto& slot = slots[i]->emplace();
-    if (!decode(view(values[i]), slot)) {
+    if (!decode_consent(view(keys[i]), view(values[i]), slot)) {
       out.program.reset();
       out.tenant.reset();
       return StoreErrc::corruption;
@@ -392,7 +426,7 @@ Result<std::optional<ConsentRecord>> StoreImpl::get_consent(std::string_view pro
     return std::optional<ConsentRecord>{};
   }
   ConsentRecord record;
-  if (!decode(view(value), record)) return StoreErrc::corruption;
+  if (!decode_consent(key, view(value), record)) return StoreErrc::corruption;
   return std::optional<ConsentRecord>(std::move(record));
 }
 
@@ -592,7 +626,9 @@ Result<std::vector<ConsentRow>> StoreImpl::consents(std::string_view program,
   if (!cursor.empty() && p.it->Valid() && view(p.it->key()) == start) p.it->Next();
   for (; p.it->Valid() && out.size() < limit; p.it->Next()) {
     ConsentRecord record;
-    if (!decode(view(p.it->value()), record)) return StoreErrc::corruption;
+    if (!decode_consent(view(p.it->key()), view(p.it->value()), record)) {
+      return StoreErrc::corruption;
+    }
     if (state && record.state != *state) continue;
     out.push_back(ConsentRow{std::string(program),
                              std::string(view(p.it->key()).substr(prefix.size())),
@@ -600,6 +636,81 @@ Result<std::vector<ConsentRow>> StoreImpl::consents(std::string_view program,
   }
   if (!p.it->status().ok()) return StoreErrc::io_error;
   return out;
+}
+
+ConsentVerifyReport StoreImpl::verify_consents() const {
+  ConsentVerifyReport report;
+  std::shared_lock lock(db_mutex_);
+  if (!db_) {
+    report.error = closed_ ? "store closed" : "store unavailable";
+    return report;
+  }
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handle(Cf::consent)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++report.records;
+    const std::string_view key = view(it->key());
+    const auto sep = key.find('\0');
+    std::string owner =
+        sep == std::string_view::npos ? std::string(key) : std::string(key.substr(1, sep - 1));
+    if (!key.empty() && key[0] == kConsentTenantTag) owner = "tenant:" + owner;
+    const std::string msisdn =
+        sep == std::string_view::npos ? "" : std::string(key.substr(sep + 1));
+    auto problem = [&](std::string reason) {
+      ++report.bad;
+      if (report.problems.size() < 100)
+        report.problems.push_back({owner, msisdn, std::move(reason)});
+    };
+    ConsentRecord r;
+    switch (check_consent(key, view(it->value()), r)) {
+      case ConsentCheck::ok:
+        break;
+      case ConsentCheck::unsealed:
+        ++report.unsealed;
+        break;
+      case ConsentCheck::bad_seal:
+        problem("the record does not match its seal (edited in place)");
+        continue;
+      case ConsentCheck::undecodable:
+        problem("undecodable value");
+        continue;
+    }
+    // The record's audit entry, and the last state the audit history gives this pair.
+    if (r.audit_seq != 0) {
+      rocksdb::PinnableSlice v;
+      AuditEntry e;
+      const auto s = db_->Get(ro, handle(Cf::audit), audit_key(r.audit_seq), &v);
+      if (!s.ok() || !decode(view(v), e) || e.msisdn != msisdn) {
+        problem("its audit entry " + std::to_string(r.audit_seq) +
+                " is missing or about another subscriber");
+        continue;
+      }
+    }
+    std::string last_state;
+    std::uint64_t last_seq = 0;
+    const std::string by_msisdn = audit_msisdn_prefix(msisdn);
+    PrefixIterator index(db_.get(), handle(Cf::audit_by_msisdn), by_msisdn, /*fill_cache=*/false);
+    for (index.it->Seek(by_msisdn); index.it->Valid(); index.it->Next()) {
+      const auto k = view(index.it->key());
+      if (k.size() < 8) continue;
+      const auto seq = read_be64(k.substr(k.size() - 8));
+      rocksdb::PinnableSlice v;
+      AuditEntry e;
+      if (!db_->Get(ro, handle(Cf::audit), audit_key(seq), &v).ok() || !decode(view(v), e))
+        continue;
+      if (e.program == owner && !e.new_state.empty()) {
+        last_state = e.new_state;
+        last_seq = seq;
+      }
+    }
+    if (!last_state.empty() && last_state != to_string(r.state)) {
+      problem("state " + std::string(to_string(r.state)) + " but the audit history says " +
+              last_state + " (seq " + std::to_string(last_seq) + ")");
+    }
+  }
+  if (!it->status().ok()) report.error = "read error: " + it->status().ToString();
+  return report;
 }
 
 AuditVerifyReport StoreImpl::verify_audit() const {

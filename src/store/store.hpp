@@ -149,6 +149,21 @@ struct AuditVerifyReport {
                        // also at the end), "undecodable value", "seq does not match its key"
 };
 
+/// Result of checking the consent records against the audit log (docs/store.md, "Sealed consent
+/// records").
+struct ConsentVerifyReport {
+  struct Problem {
+    std::string owner;  // program id, or "tenant:<tenant>"
+    std::string msisdn;
+    std::string reason;
+  };
+  std::uint64_t records = 0;      // records read
+  std::uint64_t unsealed = 0;     // written by schema 1, sealed at the daemon's next start
+  std::uint64_t bad = 0;          // records that fail a check
+  std::vector<Problem> problems;  // the first 100 of them
+  std::string error;              // a read error: nothing could be concluded
+};
+
 /// Filters for audit queries (/v1/audit, consent history). Results come in seq order. With an
 /// msisdn the index is used; without, the log is scanned from after_seq (blocking; keep it off
 /// network threads).
@@ -211,6 +226,9 @@ class Store {
                                                    std::size_t limit) const = 0;
   /// Walks the whole audit chain (blocking; not for network threads).
   virtual AuditVerifyReport verify_audit() const = 0;
+  /// Checks every consent record against its seal and the audit history that produced it
+  /// (blocking; not for network threads).
+  virtual ConsentVerifyReport verify_consents() const = 0;
 
   // ---- writes ------------------------------------------------------------------------------
   /// Queues a mutation for the writer thread. `sync`: the group is fsynced before `done` runs

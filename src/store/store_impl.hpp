@@ -90,6 +90,7 @@ class StoreImpl final : public Store {
                                            std::string_view cursor,
                                            std::size_t limit) const override;
   AuditVerifyReport verify_audit() const override;
+  ConsentVerifyReport verify_consents() const override;
 
   void submit(Mutation mutation, bool sync, Completion done) override;
   std::error_code put_route_now(const MessageRoute& route) override;
@@ -125,6 +126,7 @@ class StoreImpl final : public Store {
   /// After a fatal RocksDB error (Resume cannot clear it): close and open again, reload the
   /// chain state and counters. Writer thread; blocks readers meanwhile.
   rocksdb::Status reopen();
+  void seal_v1_consents();
   void load_boot();
   rocksdb::Status load_chain();
   rocksdb::Status read_meta(std::string_view key, std::string& out) const;

@@ -97,6 +97,55 @@ std::error_code tamper_audit_entry(const std::string& path, std::uint64_t seq,
   return {};
 }
 
+std::error_code tamper_consent_state(const std::string& path, std::string_view program,
+                                     std::string_view msisdn, ConsentState state, bool reseal) {
+  RawDb raw;
+  if (auto ec = raw.open(path)) return ec;
+  auto* consent = raw.family("consent");
+  if (!consent) return StoreErrc::not_found;
+  std::string key;
+  detail::consent_key(key, detail::kConsentProgramTag, program, msisdn);
+  std::string value;
+  const auto s = raw.db()->Get(rocksdb::ReadOptions(), consent, key, &value);
+  if (s.IsNotFound()) return StoreErrc::not_found;
+  if (!s.ok()) return StoreErrc::io_error;
+  if (value.size() < 2) return StoreErrc::corruption;
+  if (reseal) {
+    ConsentRecord r;
+    if (detail::check_consent(key, value, r) == detail::ConsentCheck::undecodable) {
+      return StoreErrc::corruption;
+    }
+    r.state = state;
+    detail::encode_consent(key, r, value);
+  } else {
+    value[1] = static_cast<char>(state);  // the byte after the version
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (!raw.db()->Put(wo, consent, key, value).ok()) return StoreErrc::io_error;
+  return {};
+}
+
+std::error_code write_v1_consent(const std::string& path, std::string_view program,
+                                 std::string_view msisdn, const ConsentRecord& record) {
+  RawDb raw;
+  if (auto ec = raw.open(path)) return ec;
+  auto* consent = raw.family("consent");
+  auto* meta = raw.family("meta");
+  if (!consent || !meta) return StoreErrc::not_found;
+  std::string key, value, version;
+  detail::consent_key(key, detail::kConsentProgramTag, program, msisdn);
+  detail::encode(record, value);
+  detail::append_be64(version, 1);
+  rocksdb::WriteBatch batch;
+  batch.Put(consent, key, value);
+  batch.Put(meta, detail::kMetaSchemaVersion, version);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (!raw.db()->Write(wo, &batch).ok()) return StoreErrc::io_error;
+  return {};
+}
+
 std::error_code delete_audit_entry(const std::string& path, std::uint64_t seq) {
   RawDb raw;
   if (auto ec = raw.open(path)) return ec;

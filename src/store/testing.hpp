@@ -39,6 +39,19 @@ class FaultSwitch {
 std::error_code tamper_audit_entry(const std::string& path, std::uint64_t seq,
                                    std::string_view field, std::string_view new_value);
 
+/// TEST-ONLY. Sets the state of the program-scope consent record (program, msisdn) in the closed
+/// store at `path`: with `reseal` false by flipping the state byte in place, as the fault campaign
+/// did (the seal then no longer matches); with `reseal` true by re-encoding the record with a new
+/// seal, as a forger who knows the scheme would (only the audit replay of `audit verify` sees it).
+/// Errors: not_found, corruption, io_error.
+std::error_code tamper_consent_state(const std::string& path, std::string_view program,
+                                     std::string_view msisdn, ConsentState state, bool reseal);
+
+/// TEST-ONLY. Turns the closed store at `path` back into what schema 1 wrote: the record of
+/// (program, msisdn) as an unsealed v1 value, and schema_version 1 (to test the sealing at open).
+std::error_code write_v1_consent(const std::string& path, std::string_view program,
+                                 std::string_view msisdn, const ConsentRecord& record);
+
 /// TEST-ONLY. Deletes the audit entry `seq` (and nothing else) from the closed store at `path`.
 std::error_code delete_audit_entry(const std::string& path, std::uint64_t seq);
 

@@ -51,6 +51,10 @@ struct ConsentRecord {
   std::int64_t opt_out_confirmed_at_ms = 0;  // the one opt-out confirmation was sent at
   std::int64_t last_reminder_at_ms = 0;      // last still_opted_out reminder (reminder_interval)
   std::int64_t disclaimer_sent_at_ms = 0;    // disclaimer mode: disclaimer sent at
+  // The seq of the last audit entry about this subscriber when the record was written (set by
+  // the store): `audit verify` checks the record against that history (docs/store.md, "Sealed
+  // consent records").
+  std::uint64_t audit_seq = 0;
 
   bool operator==(const ConsentRecord&) const = default;
 };

@@ -54,6 +54,20 @@ class BatchImpl final : public Batch {
       : store_(store), group_(group), chain_(chain), now_ms_(store.now_ms()) {}
 
   Overlay& staged() { return staged_; }
+
+  /// After the mutation: the consent records it wrote, sealed, each with audit_seq = the last
+  /// audit entry about its subscriber (from this mutation, else the one it had).
+  void seal() {
+    std::string value;
+    for (auto& [key, write] : consent_writes_) {
+      if (auto it = last_audit_.find(write.msisdn); it != last_audit_.end()) {
+        write.record.audit_seq = it->second;
+      }
+      encode_consent(key, write.record, value);
+      put(Cf::consent, key, value);
+    }
+    consent_writes_.clear();
+  }
   const CounterDelta& delta() const { return delta_; }
 
   std::int64_t now_ms() const override { return now_ms_; }
@@ -91,6 +105,7 @@ class BatchImpl final : public Batch {
     put(Cf::meta, std::string(kMetaAuditHead), std::move(head));
     chain_.audit_seq = entry.seq;
     chain_.audit_hash = std::move(entry.hash);
+    if (!entry.msisdn.empty()) last_audit_[entry.msisdn] = entry.seq;
     return entry.seq;
   }
 
@@ -292,23 +307,26 @@ class BatchImpl final : public Batch {
                                                     std::string_view msisdn) {
     if (!valid_component(owner) || !valid_component(msisdn)) return StoreErrc::invalid_argument;
     consent_key(key_, tag, owner, msisdn);
+    if (auto it = consent_writes_.find(key_); it != consent_writes_.end()) {
+      return std::optional<ConsentRecord>(it->second.record);
+    }
     auto raw = read(Cf::consent, key_);
     if (!raw) return raw.error();
     if (!*raw) return std::optional<ConsentRecord>{};
     ConsentRecord record;
-    if (!decode(**raw, record)) return StoreErrc::corruption;
+    if (!decode_consent(key_, **raw, record)) return StoreErrc::corruption;
     return std::optional<ConsentRecord>(std::move(record));
   }
 
+  // Kept until the mutation returns (seal()), so that the record links to the last audit entry
+  // about its subscriber whatever order the mutation wrote them in.
   void write_consent(char tag, std::string_view owner, std::string_view msisdn,
                      const ConsentRecord& record) {
     require_component(owner, "program");
     require_component(msisdn, "msisdn");
     std::string key;
     consent_key(key, tag, owner, msisdn);
-    std::string value;
-    encode(record, value);
-    put(Cf::consent, std::move(key), std::move(value));
+    consent_writes_.insert_or_assign(std::move(key), ConsentWrite{std::string(msisdn), record});
   }
 
   void put_counter(std::string_view name, std::uint64_t v) {
@@ -343,6 +361,12 @@ class BatchImpl final : public Batch {
   CounterDelta delta_;
   rocksdb::PinnableSlice pinned_;
   std::string key_;
+  struct ConsentWrite {
+    std::string msisdn;
+    ConsentRecord record;
+  };
+  std::map<std::string, ConsentWrite, std::less<>> consent_writes_;
+  std::map<std::string, std::uint64_t, std::less<>> last_audit_;  // msisdn -> seq, this mutation
 };
 
 void merge_into(Overlay& group, Overlay& staged) {
@@ -449,6 +473,7 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     BatchImpl batch(*this, overlay, chain_);
     try {
       p.mutation(batch);
+      batch.seal();
     } catch (const std::exception& e) {
       chain_ = before;
       results[i] = StoreErrc::mutation_failed;

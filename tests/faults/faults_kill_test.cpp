@@ -22,6 +22,7 @@
 #include <set>
 #include <smppguard/proto/commands.hpp>
 #include <smppguard/proto/status.hpp>
+#include <sstream>
 #include <thread>
 
 #include "consent_support.hpp"
@@ -101,6 +102,14 @@ Tally tally(const Range& expected, const std::map<std::string, int>& got) {
   return t;
 }
 
+// The figures of a run: in the test's output, and on stdout for scripts/faults.sh (doctest shows
+// MESSAGE only for failing tests).
+void report(const std::string& line) {
+  MESSAGE(line);
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
 int cycles_from_env() {
   const char* v = std::getenv("SMPPGUARD_FAULT_CYCLES");
   const int n = v ? std::atoi(v) : 0;
@@ -176,13 +185,13 @@ TEST_SUITE("kill_loop") {
     const auto delivered = drain_tenant(h, 3s);
     const auto arrived = tally(mos, delivered);
     CHECK(arrived.missing == 0);
-    MESSAGE("kill_loop: cycles " << cycles << ", STOPs sent " << sent_stops.load()
-                                 << " acknowledged " << stops.size() << " not refused "
-                                 << not_refused << " unconfirmed " << confirmed.missing
-                                 << " duplicate confirmations " << confirmed.duplicates
-                                 << "; MOs sent " << sent_mos.load() << " acknowledged "
-                                 << mos.size() << " lost " << arrived.missing << " duplicates "
-                                 << arrived.duplicates);
+    std::ostringstream summary;
+    summary << "kill_loop: cycles " << cycles << ", STOPs sent " << sent_stops.load()
+            << " acknowledged " << stops.size() << " not refused " << not_refused << " unconfirmed "
+            << confirmed.missing << " duplicate confirmations " << confirmed.duplicates
+            << "; MOs sent " << sent_mos.load() << " acknowledged " << mos.size() << " lost "
+            << arrived.missing << " duplicates " << arrived.duplicates;
+    report(summary.str());
   }
 
 }  // TEST_SUITE
@@ -242,12 +251,13 @@ TEST_SUITE("outbox_kill") {
     CHECK(opted_out.missing == 0);
     std::size_t duplicates = opted_in.duplicates + opted_out.duplicates;
     for (const auto& [t, n] : got) duplicates += static_cast<std::size_t>(n - 1);
-    MESSAGE("outbox_kill: " << before_restart << " of " << kSubscribers * (kHeldEach + 2)
-                            << " proxy submits were out before the kill; after the restart "
-                            << got.size() << " released MTs, "
-                            << waiting.size() - opted_in.missing << " + "
-                            << stopping.size() - opted_out.missing << " confirmations, "
-                            << duplicates << " duplicates");
+    std::ostringstream summary;
+    summary << "outbox_kill: " << before_restart << " of " << kSubscribers * (kHeldEach + 2)
+            << " proxy submits were out before the kill; after the restart " << got.size()
+            << " released MTs, " << waiting.size() - opted_in.missing << " + "
+            << stopping.size() - opted_out.missing << " confirmations, " << duplicates
+            << " duplicates";
+    report(summary.str());
     // The STOPped subscribers are refused, the others' consent holds.
     auto tx = h.bind(cmd::kBindTransmitter);
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *stopping.begin(), "no")).status == kOptedOut);

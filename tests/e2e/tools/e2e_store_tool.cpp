@@ -16,6 +16,10 @@
 //       data_size long), leaving the index, filter, properties and footer whole: the store still
 //       opens, and a point lookup of a record written before gets a checksum Corruption. Prints
 //       the number of files and bytes corrupted; fails when the family has no SST file.
+//   e2e_store_tool tamper-consent --store DIR --program P --msisdn M --state S [--reseal yes]
+//       With the daemon stopped: sets the state of one consent record, by flipping its state
+//       byte in place or, with --reseal yes, re-encoding it with a fresh seal (store/testing.hpp
+//       tamper_consent_state).
 //
 // Exit codes: 0 done, 1 the store refused (message on stderr), 64 bad arguments.
 #include <rocksdb/db.h>
@@ -167,7 +171,9 @@ int usage() {
   std::fprintf(stderr,
                "usage: e2e_store_tool audit-list --store DIR --out FILE\n"
                "       e2e_store_tool tamper --store DIR --seq N --field F --value V\n"
-               "       e2e_store_tool corrupt-consent --store DIR\n");
+               "       e2e_store_tool corrupt-consent --store DIR\n"
+               "       e2e_store_tool tamper-consent --store DIR --program P --msisdn M --state S"
+               " [--reseal yes]\n");
   return 64;
 }
 
@@ -212,6 +218,20 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "corrupt-consent") return corrupt_consent(flags["store"]);
+    if (command == "tamper-consent") {
+      if (!flags.contains("program") || !flags.contains("msisdn") || !flags.contains("state")) {
+        return usage();
+      }
+      store::ConsentState state{};
+      if (!store::parse(flags["state"], state)) return usage();
+      const auto ec = store::testing::tamper_consent_state(
+          flags["store"], flags["program"], flags["msisdn"], state, flags["reseal"] == "yes");
+      if (ec) {
+        std::fprintf(stderr, "e2e_store_tool: tamper-consent: %s\n", ec.message().c_str());
+        return 1;
+      }
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "e2e_store_tool: %s\n", e.what());
     return 1;

@@ -100,6 +100,35 @@ TEST_CASE("enum values out of range are corruption") {
   CHECK_FALSE(decode(bytes, d));
 }
 
+TEST_CASE("a sealed consent record decodes only with its key and every byte as written") {
+  auto record = sample_record(1'700'000'000'000);
+  record.audit_seq = 4242;
+  std::string key, other_key, value;
+  consent_key(key, kConsentProgramTag, "acme", "+15551234567");
+  consent_key(other_key, kConsentProgramTag, "acme", "+15551234568");
+  encode_consent(key, record, value);
+  ConsentRecord back;
+  REQUIRE(check_consent(key, value, back) == ConsentCheck::ok);
+  CHECK(back == record);
+  CHECK(decode_consent(key, value, back));
+  // Moved under another key, or any byte changed: the seal no longer matches.
+  CHECK(check_consent(other_key, value, back) == ConsentCheck::bad_seal);
+  for (std::size_t i = 1; i < value.size(); ++i) {
+    std::string edited = value;
+    edited[i] = static_cast<char>(edited[i] ^ 0x01);
+    CHECK_FALSE(decode_consent(key, edited, back));
+  }
+  for (std::size_t n = 0; n < value.size(); ++n) {
+    CHECK_FALSE(decode_consent(key, std::string_view(value).substr(0, n), back));
+  }
+  // A version 1 value (schema 1) decodes, but is not trusted.
+  std::string v1;
+  encode(record, v1);
+  CHECK(check_consent(key, v1, back) == ConsentCheck::unsealed);
+  CHECK(back.audit_seq == 0);
+  CHECK_FALSE(decode_consent(key, v1, back));
+}
+
 TEST_CASE("an outbox message keeps every field and rejects damage") {
   OutboxMessage m;
   m.kind = OutboxMessage::Kind::released_mt;

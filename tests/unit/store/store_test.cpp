@@ -514,7 +514,9 @@ TEST_CASE_FIXTURE(Fixture, "consent records and audit entries survive compaction
     auto got = store->get_consent("acme", "+15551230001");
     REQUIRE(got);
     REQUIRE(got->has_value());
-    CHECK(**got == out);
+    auto linked = out;
+    linked.audit_seq = 1;  // the store links each record to the last audit entry about it
+    CHECK(**got == linked);
     auto pair = ConsentPair{};
     REQUIRE_FALSE(store->get_consent_pair("acme", "acme", "+15551230001", pair));
     REQUIRE(pair.tenant.has_value());
@@ -522,7 +524,9 @@ TEST_CASE_FIXTURE(Fixture, "consent records and audit entries survive compaction
     got = store->get_consent("acme", "+15551230002");
     REQUIRE(got);
     REQUIRE(got->has_value());
-    CHECK(**got == in);
+    auto linked_in = in;
+    linked_in.audit_seq = 2;
+    CHECK(**got == linked_in);
     const auto report = store->verify_audit();
     CHECK(report.whole);
     CHECK(report.entries == 2);
@@ -574,4 +578,81 @@ TEST_CASE_FIXTURE(Fixture, "multipart MO parts wait in the store, survive a reop
   // A part numbered outside its message is a programming error: the mutation fails.
   CHECK(commit([&](Batch& b) { b.put_mo_part(key, 1, 2, part(3, "x")); }) ==
         StoreErrc::mutation_failed);
+}
+
+TEST_CASE_FIXTURE(Fixture, "consent records are sealed: an edited record is not trusted") {
+  auto stop = sample_record(clock.ms());
+  stop.state = ConsentState::opted_out;
+  auto yes = sample_record(clock.ms());
+  yes.state = ConsentState::opted_in;
+  REQUIRE_FALSE(commit([&](Batch& b) {
+    b.put_consent("acme", "+15551230001", stop);  // written before its audit entry
+    auto entry = test::sample_audit("acme", "+15551230001", clock.ms());
+    entry.new_state = "opted_out";
+    b.append_audit(entry);
+    b.put_consent("acme", "+15551230002", yes);
+    auto other = test::sample_audit("acme", "+15551230002", clock.ms());
+    other.new_state = "opted_in";
+    b.append_audit(other);
+  }));
+  auto whole = store->verify_consents();
+  CHECK(whole.records == 2);
+  CHECK(whole.bad == 0);
+  CHECK(whole.unsealed == 0);
+  auto got = store->get_consent("acme", "+15551230001");
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK((*got)->audit_seq == 1);
+
+  // The fault campaign's edit: the state byte flipped to opted_in in place.
+  store->close();
+  store.reset();
+  REQUIRE_FALSE(testing::tamper_consent_state(dir.db(), "acme", "+15551230001",
+                                              ConsentState::opted_in, /*reseal=*/false));
+  // A forger who recomputes the seal: only the audit history gives it away.
+  REQUIRE_FALSE(testing::tamper_consent_state(dir.db(), "acme", "+15551230002",
+                                              ConsentState::opted_out, /*reseal=*/true));
+  open();
+  auto flipped = store->get_consent("acme", "+15551230001");
+  CHECK(flipped.error() == make_error_code(StoreErrc::corruption));  // never read as opted_in
+  ConsentPair pair;
+  CHECK(store->get_consent_pair("acme", "acme", "+15551230001", pair) ==
+        make_error_code(StoreErrc::corruption));
+  const auto report = store->verify_consents();
+  CHECK(report.records == 2);
+  CHECK(report.bad == 2);
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[0].msisdn == "+15551230001");
+  CHECK(report.problems[0].reason.find("seal") != std::string::npos);
+  CHECK(report.problems[1].msisdn == "+15551230002");
+  CHECK(report.problems[1].reason == "state opted_out but the audit history says opted_in (seq 2)");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a store written by schema 1 is sealed at its first read-write open") {
+  REQUIRE_FALSE(commit([&](Batch& b) { b.put_consent("acme", "+1555", sample_record(1)); }));
+  store->close();
+  store.reset();
+  auto old = sample_record(2);
+  old.state = ConsentState::opted_out;
+  REQUIRE_FALSE(testing::write_v1_consent(dir.db(), "acme", "+15550009999", old));
+  {
+    // Read-only (audit verify next to an old daemon): the v1 record is reported, not trusted.
+    auto o = options();
+    o.read_only = true;
+    auto reader = Store::open(o, clock);
+    const auto report = reader->verify_consents();
+    CHECK(report.unsealed == 1);
+    CHECK(report.bad == 0);
+    CHECK(reader->get_consent("acme", "+15550009999").error() ==
+          make_error_code(StoreErrc::corruption));
+  }
+  open();
+  auto got = store->get_consent("acme", "+15550009999");
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == old);
+  const auto report = store->verify_consents();
+  CHECK(report.records == 2);
+  CHECK(report.unsealed == 0);
+  CHECK(report.bad == 0);
 }
