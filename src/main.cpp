@@ -11,26 +11,29 @@
 namespace {
 
 void usage(std::FILE* out) {
-  std::fprintf(out,
-               "smppguard %s - SMPP proxy that enforces SMS consent\n"
-               "\n"
-               "usage:\n"
-               "  smppguard run --config FILE [--ports-file FILE]   run the daemon\n"
-               "  smppguard check-config --config FILE              validate a config (exit 2 on errors)\n"
-               "  smppguard demo [--dir DIR]                        proxy + carrier simulator on loopback\n"
-               "  smppguard smsc-sim [--smpp HOST:PORT] [--http HOST:PORT] [--ports-file FILE]\n"
-               "                     [--system-id ID --password PW] [--id-format hex|decimal]\n"
-               "                     [--receipt-delay 100ms] [--receipt-status DELIVRD]\n"
-               "                     [--receipt-id-format same|decimal] [--max-records N]\n"
-               "                                                    the carrier simulator alone\n"
-               "  smppguard audit verify --store DIR                prove the audit chain whole\n"
-               "  smppguard consent import --store DIR --file FILE.ndjson [--config FILE]\n"
-               "                     [--actor NAME] [--batch N]   offline NDJSON consent import\n"
-               "  smppguard ctl [--url URL] [--token T] [--json] COMMAND ...\n"
-               "                     consent, import, audit, sessions, report, send\n"
-               "                                                    admin API client (ctl --help)\n"
-               "  smppguard --version\n",
-               smppguard::kVersion);
+  std::fprintf(
+      out,
+      "smppguard %s - SMPP proxy that enforces SMS consent\n"
+      "\n"
+      "usage:\n"
+      "  smppguard run --config FILE [--ports-file FILE]   run the daemon\n"
+      "  smppguard check-config --config FILE              validate a config (exit 2 on errors)\n"
+      "  smppguard demo [--dir DIR]                        proxy + carrier simulator on loopback\n"
+      "  smppguard smsc-sim [--smpp HOST:PORT] [--http HOST:PORT] [--ports-file FILE]\n"
+      "                     [--system-id ID --password PW] [--id-format hex|decimal]\n"
+      "                     [--receipt-delay 100ms] [--receipt-status DELIVRD]\n"
+      "                     [--receipt-id-format same|decimal] [--max-records N]\n"
+      "                                                    the carrier simulator alone\n"
+      "  smppguard audit verify --store DIR [--expect-head SEQ:HASH]\n"
+      "                                                    prove the audit chain whole and\n"
+      "                                                    the consent records true to it\n"
+      "  smppguard consent import --store DIR --file FILE.ndjson [--config FILE]\n"
+      "                     [--actor NAME] [--batch N]   offline NDJSON consent import\n"
+      "  smppguard ctl [--url URL] [--token T] [--json] COMMAND ...\n"
+      "                     consent, import, audit, sessions, report, send\n"
+      "                                                    admin API client (ctl --help)\n"
+      "  smppguard --version\n",
+      smppguard::kVersion);
 }
 
 // Parses "--name value" pairs after the command words; false on a stray argument.
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   const bool audit = command == "audit";
   if (audit && (argc < 3 || std::string_view(argv[2]) != "verify")) {
-    std::fprintf(stderr, "smppguard: usage: smppguard audit verify --store DIR\n");
+    std::fprintf(stderr,
+                 "smppguard: usage: smppguard audit verify --store DIR [--expect-head SEQ:HASH]\n");
     return 64;
   }
   if (!parse_flags(argc, argv, audit ? 3 : 2, flags)) {
@@ -110,7 +114,7 @@ int main(int argc, char** argv) {
   }
   if (audit) {
     if (int rc = need(flags, "store", value)) return rc;
-    return smppguard::app::audit_verify(value);
+    return smppguard::app::audit_verify(value, flags["expect-head"]);
   }
   if (command == "smsc-sim") return smppguard::app::smsc_sim(flags);
   if (command == "demo") return smppguard::app::demo(flags);

@@ -264,6 +264,11 @@ asio::awaitable<HttpResponse> AdminApi::v1(HttpRequest& request, const config::A
     if (method != "GET") co_return method_not_allowed("GET");
     co_return co_await audit(request);
   }
+  if (seg.size() == 3 && seg[1] == "audit" && seg[2] == "head") {
+    if (method != "GET") co_return method_not_allowed("GET");
+    if (auto e = check_params(request, {})) co_return error(*e);
+    co_return audit_head();
+  }
   if (seg.size() == 2 && seg[1] == "sessions") {
     if (method != "GET") co_return method_not_allowed("GET");
     if (auto e = check_params(request, {})) co_return error(*e);
@@ -297,6 +302,7 @@ HttpResponse AdminApi::metrics() {
       static_cast<double>(store.queued_deliveries(store::DeliveryKind::receipt)));
   m.queue_depth("outbox").Set(
       static_cast<double>(store.queued_deliveries(store::DeliveryKind::outbox)));
+  if (auto head = store.audit_head()) m.audit_head_seq().Set(static_cast<double>(head->seq));
   auto r = HttpResponse::text(200, m.serialize());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
@@ -807,6 +813,18 @@ asio::awaitable<HttpResponse> AdminApi::report(const HttpRequest& request) {
 }
 
 // ---- sessions -----------------------------------------------------------------------------------
+
+HttpResponse AdminApi::audit_head() {
+  auto head = services_.store.audit_head();
+  if (!head) {
+    services_.metrics.store_error("read_audit");
+    return store_unavailable("the audit head");
+  }
+  json::object o;
+  o["seq"] = head->seq;
+  o["hash"] = head->hash;
+  return json_response(200, o);
+}
 
 HttpResponse AdminApi::sessions() {
   const auto runtime = services_.runtime.load();

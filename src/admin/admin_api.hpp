@@ -56,6 +56,7 @@ class AdminApi {
   boost::asio::awaitable<HttpResponse> audit(const HttpRequest& request);
   boost::asio::awaitable<HttpResponse> report(const HttpRequest& request);
   HttpResponse sessions();
+  HttpResponse audit_head();
   HttpResponse readyz();
   HttpResponse metrics();
 

@@ -1,6 +1,7 @@
 #include "app/commands.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -51,7 +52,7 @@ int check_config(const std::string& config_path) {
   return 0;
 }
 
-int audit_verify(const std::string& store_path) {
+int audit_verify(const std::string& store_path, const std::string& expect_head) {
   try {
     store::StoreOptions so;
     so.path = store_path;
@@ -65,6 +66,30 @@ int audit_verify(const std::string& store_path) {
       std::printf("audit chain BROKEN at seq %llu: %s (%llu entries checked)\n",
                   static_cast<unsigned long long>(report.first_bad_seq), report.reason.c_str(),
                   static_cast<unsigned long long>(report.entries));
+    }
+    // An anchor kept outside: a chain rewritten from some entry on, head included, passes the
+    // walk above, but not this.
+    bool anchored = true;
+    if (!expect_head.empty()) {
+      const auto colon = expect_head.find(':');
+      std::uint64_t seq = 0;
+      const std::string want = colon == std::string::npos ? "" : expect_head.substr(colon + 1);
+      if (colon == std::string::npos ||
+          std::from_chars(expect_head.data(), expect_head.data() + colon, seq).ec != std::errc{} ||
+          want.size() != 64) {
+        std::fprintf(stderr, "audit verify: --expect-head must be SEQ:HASH (64 hex chars)\n");
+        return 2;
+      }
+      const auto got = store->audit_hash_at(seq);
+      anchored = got && *got == want;
+      if (anchored) {
+        std::printf("audit head %llu matches the expected hash\n",
+                    static_cast<unsigned long long>(seq));
+      } else {
+        std::printf("audit head %llu does NOT match the expected hash: %s\n",
+                    static_cast<unsigned long long>(seq),
+                    got ? ("the log has " + *got).c_str() : "the entry is missing");
+      }
     }
     // The log proves itself; the consent records must also agree with the log.
     const auto consents = store->verify_consents();
@@ -89,7 +114,7 @@ int audit_verify(const std::string& store_path) {
                   static_cast<unsigned long long>(consents.unsealed));
     }
     std::printf("\n");
-    return report.whole && consents.bad == 0 ? 0 : 1;
+    return report.whole && anchored && consents.bad == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "audit verify: %s\n", e.what());
     return 2;

@@ -12,7 +12,9 @@ int run_daemon(const std::string& config_path, const std::string& ports_file);
 /// `smppguard check-config --config FILE`: 0 when valid, 2 with line-numbered errors on stderr.
 int check_config(const std::string& config_path);
 /// `smppguard audit verify --store DIR`: 0 when the audit chain is whole, 1 when broken.
-int audit_verify(const std::string& store_path);
+/// `audit verify`: the chain, the consent records, and with `expect_head` ("SEQ:HASH", as
+/// GET /v1/audit/head gave it earlier) that entry SEQ still has that hash. 0 good, 1 bad, 2 error.
+int audit_verify(const std::string& store_path, const std::string& expect_head = "");
 /// `smppguard smsc-sim [--smpp HOST:PORT] [--http HOST:PORT] [--ports-file FILE] ...`: the carrier
 /// simulator until SIGTERM/SIGINT. `flags` are the parsed "--name value" pairs; 64 on a bad flag.
 int smsc_sim(const std::map<std::string, std::string>& flags);

@@ -83,6 +83,15 @@ void Daemon::start() {
       .kv("smpp", cfg->listen.smpp.host + ":" + std::to_string(smpp_port()))
       .kv("http", cfg->listen.http.host + ":" + std::to_string(http_port()))
       .kv("store", cfg->store.path);
+  log_audit_head();
+}
+
+void Daemon::log_audit_head() {
+  // Operators anchor this outside the gateway: with it, `audit verify --expect-head` catches a
+  // rewrite of the whole chain, which the chain alone cannot.
+  if (auto head = store_->audit_head()) {
+    SG_LOG(info, "audit_head").kv("seq", head->seq).kv("hash", head->hash);
+  }
 }
 
 std::shared_ptr<session::PolicyChain> Daemon::make_chain(
@@ -208,6 +217,7 @@ int Daemon::run() {
   io_.run();
   for (auto& t : threads) t.join();
   blocking_.join();
+  log_audit_head();
   store_->close();
   SG_LOG(info, "stopped");
   return 0;

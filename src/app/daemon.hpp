@@ -63,6 +63,7 @@ class Daemon {
   void wait_signals();
   void shutdown_sequence();
   void write_ports_file();
+  void log_audit_head();
   std::shared_ptr<session::PolicyChain> make_chain(std::shared_ptr<const config::Config> config);
   boost::asio::awaitable<admin::HttpResponse> handle_http(admin::HttpRequest& request);
   /// systemd's watchdog: WATCHDOG=1 at half of $WATCHDOG_USEC, from the io_context (a stuck

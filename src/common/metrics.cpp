@@ -91,6 +91,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Name("smppguard_upstream_up")
                       .Help("1 when at least one bind of the upstream is up.")
                       .Register(r);
+  audit_head_seq_ = &prometheus::BuildGauge()
+                         .Name("smppguard_audit_head_seq")
+                         .Help("Seq of the newest audit entry; its hash is GET /v1/audit/head.")
+                         .Register(r)
+                         .Add({});
   window_ = &prometheus::BuildGauge()
                  .Name("smppguard_window_in_flight")
                  .Help("Requests in flight (sent, not yet answered) by side and name.")

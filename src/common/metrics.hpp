@@ -59,6 +59,9 @@ class Metrics {
   prometheus::Gauge& binds(Side side, std::string_view name);
   /// smppguard_upstream_up{upstream}: 1 when at least one bind of the upstream is up.
   prometheus::Gauge& upstream_up(std::string_view upstream);
+  /// smppguard_audit_head_seq: the seq of the newest audit entry (anchor its hash elsewhere:
+  /// GET /v1/audit/head).
+  prometheus::Gauge& audit_head_seq() { return *audit_head_seq_; }
   /// smppguard_window_in_flight{side,name}.
   prometheus::Gauge& window_in_flight(Side side, std::string_view name);
   /// smppguard_queue_depth{queue="held_mt|mo|receipt"}.
@@ -99,6 +102,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* pdu_deadline_closes_;
   prometheus::Family<prometheus::Gauge>* binds_;
   prometheus::Family<prometheus::Gauge>* upstream_up_;
+  prometheus::Gauge* audit_head_seq_;
   prometheus::Family<prometheus::Gauge>* window_;
   prometheus::Family<prometheus::Gauge>* queue_depth_;
   prometheus::Histogram* policy_decision_;

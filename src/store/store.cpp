@@ -638,6 +638,33 @@ Result<std::vector<ConsentRow>> StoreImpl::consents(std::string_view program,
   return out;
 }
 
+Result<AuditHead> StoreImpl::audit_head() const {
+  std::shared_lock lock(db_mutex_);
+  if (!db_) return unavailable();
+  AuditHead head;
+  std::string v;
+  const auto s = read_meta(kMetaAuditHead, v);
+  if (s.IsNotFound()) {
+    head.hash = kGenesisHash;
+    return head;
+  }
+  if (!s.ok()) return StoreErrc::io_error;
+  if (!decode_audit_head(v, head.seq, head.hash)) return StoreErrc::corruption;
+  return head;
+}
+
+Result<std::string> StoreImpl::audit_hash_at(std::uint64_t seq) const {
+  std::shared_lock lock(db_mutex_);
+  if (!db_) return unavailable();
+  rocksdb::PinnableSlice v;
+  const auto s = db_->Get(rocksdb::ReadOptions(), handle(Cf::audit), audit_key(seq), &v);
+  if (s.IsNotFound()) return StoreErrc::not_found;
+  if (!s.ok()) return StoreErrc::io_error;
+  AuditEntry e;
+  if (!decode(view(v), e)) return StoreErrc::corruption;
+  return e.hash;
+}
+
 ConsentVerifyReport StoreImpl::verify_consents() const {
   ConsentVerifyReport report;
   std::shared_lock lock(db_mutex_);

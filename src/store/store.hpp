@@ -149,6 +149,12 @@ struct AuditVerifyReport {
                        // also at the end), "undecodable value", "seq does not match its key"
 };
 
+/// The head of the audit chain.
+struct AuditHead {
+  std::uint64_t seq = 0;
+  std::string hash;  // 64 hex chars
+};
+
 /// Result of checking the consent records against the audit log (docs/store.md, "Sealed consent
 /// records").
 struct ConsentVerifyReport {
@@ -226,6 +232,11 @@ class Store {
                                                    std::size_t limit) const = 0;
   /// Walks the whole audit chain (blocking; not for network threads).
   virtual AuditVerifyReport verify_audit() const = 0;
+  /// The newest committed audit entry (seq 0 and the genesis hash for an empty log), from
+  /// meta/audit_head: what operators anchor outside the gateway (GET /v1/audit/head).
+  virtual Result<AuditHead> audit_head() const = 0;
+  /// The hash of audit entry `seq` as stored (not_found when there is none).
+  virtual Result<std::string> audit_hash_at(std::uint64_t seq) const = 0;
   /// Checks every consent record against its seal and the audit history that produced it
   /// (blocking; not for network threads).
   virtual ConsentVerifyReport verify_consents() const = 0;

@@ -91,6 +91,8 @@ class StoreImpl final : public Store {
                                            std::size_t limit) const override;
   AuditVerifyReport verify_audit() const override;
   ConsentVerifyReport verify_consents() const override;
+  Result<AuditHead> audit_head() const override;
+  Result<std::string> audit_hash_at(std::uint64_t seq) const override;
 
   void submit(Mutation mutation, bool sync, Completion done) override;
   std::error_code put_route_now(const MessageRoute& route) override;

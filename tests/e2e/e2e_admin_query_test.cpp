@@ -277,4 +277,41 @@ TEST_SUITE("admin_query") {
     CHECK(table.out.find("sim") != std::string::npos);
   }
 
+  TEST_CASE("audit head: published by the API, the metric and the log; verify checks it") {
+    auto hp = admin_harness();
+    auto& h = *hp;
+    REQUIRE(put_consent(h, "acme-alerts", "15551234567",
+                        json::parse(R"({"state":"opted_in","level":"express"})").as_object())
+                .status == 201);
+    const auto head = get(h, "/v1/audit/head");
+    REQUIRE(head.status == 200);
+    const auto seq = head.object().at("seq").to_number<std::uint64_t>();
+    const std::string hash(head.object().at("hash").as_string());
+    REQUIRE(seq >= 1);
+    // The newest entry of the log, as GET /v1/audit streams it.
+    const auto entries = get(h, "/v1/audit").lines();
+    REQUIRE(!entries.empty());
+    CHECK(entries.back().at("seq").to_number<std::uint64_t>() == seq);
+    CHECK(std::string(entries.back().at("hash").as_string()) == hash);
+    CHECK(h.metric("smppguard_audit_head_seq").value_or(-1) == static_cast<double>(seq));
+    CHECK(get(h, "/v1/audit/head", "").status == 401);  // like every /v1 path: a token
+    CHECK(send(h, "POST", "/v1/audit/head", "").status == 405);
+
+    REQUIRE(h.stop_daemon() == std::optional<int>(0));
+    CHECK(h.daemon_log().find("event=audit_head seq=" + std::to_string(seq) + " hash=" + hash) !=
+          std::string::npos);
+    const std::string store = h.store_path().string();
+    auto good = run_smppguard(
+        {"audit", "verify", "--store", store, "--expect-head", std::to_string(seq) + ":" + hash});
+    CHECK_MESSAGE(good.status == 0, good.out);
+    CHECK(good.out.find("matches the expected hash") != std::string::npos);
+    // What an operator sees after the whole chain was rewritten: the anchor no longer matches.
+    auto other = run_smppguard({"audit", "verify", "--store", store, "--expect-head",
+                                std::to_string(seq) + ":" + std::string(64, 'a')});
+    CHECK(other.status == 1);
+    CHECK(other.out.find("does NOT match the expected hash") != std::string::npos);
+    auto bad = run_smppguard({"audit", "verify", "--store", store, "--expect-head", "x"});
+    CHECK(bad.status == 2);
+  }
+
 }  // TEST_SUITE
