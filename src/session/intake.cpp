@@ -57,8 +57,11 @@ asio::awaitable<std::uint32_t> Intake::handle_receipt(const config::Upstream& up
     for (auto& key : receipt_keys(id, upstream.message_id_format)) keys.push_back(std::move(key));
   }
 
+  // Pending is looked at before the lookup: a route written and settled between a failed
+  // lookup and a later look at the gate would otherwise pass for no route at all.
+  const bool pending_before = services_.routes.pending(upstream.name, keys);
   auto found = find_route(upstream, keys);
-  if (found && !*found && services_.routes.pending(upstream.name, keys)) {
+  if (found && !*found && (pending_before || services_.routes.pending(upstream.name, keys))) {
     // An early receipt: its submit_sm_resp was read, and the route is on its way to the store.
     services_.metrics.receipt_waited(upstream.name);
     if (!co_await wait_for_route(upstream, keys)) {
