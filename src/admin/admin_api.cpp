@@ -284,7 +284,7 @@ asio::awaitable<HttpResponse> AdminApi::v1(HttpRequest& request, const config::A
 // ---- health and metrics -------------------------------------------------------------------------
 
 HttpResponse AdminApi::readyz() {
-  const bool store_ok = services_.store.healthy();
+  const bool store_ok = services_.store.healthy() && services_.store.writable();
   const bool upstream_ok = services_.upstreams.any_bound();
   json::object o;
   o["store"] = store_ok;

@@ -35,6 +35,7 @@ void Daemon::start() {
   so.node_id = initial_.node_id;
   so.sync = initial_.store.sync;
   so.message_map_ttl = initial_.store.message_map_ttl;
+  so.min_free_bytes = std::uint64_t{initial_.store.min_free_mb} << 20;
   store_ = store::Store::open(so, SystemClock::instance());
 
   auto cfg = std::make_shared<const config::Config>(initial_);

@@ -126,6 +126,10 @@ struct StoreConfig {
   std::string path{};  ///< RocksDB directory, created when missing (required)
   bool sync = true;    ///< fsync the WAL before acknowledging a consent change or an MO
   std::chrono::milliseconds message_map_ttl = std::chrono::hours(72);  ///< proxy<->upstream id map
+  /// Below this much free space on the store's filesystem the store stops writing (MTs refused
+  /// store_unavailable, MOs answered with a temporary error, API writes 503) instead of letting
+  /// RocksDB run into a full disk; writing resumes by itself when space returns. 0 = no floor.
+  std::uint32_t min_free_mb = 256;
   bool operator==(const StoreConfig&) const = default;
 };
 

@@ -500,7 +500,7 @@ class ConfigReader {
   }
 
   void read_store(const Field& f, StoreConfig& s) {
-    MapReader m(ld_, f, {"path", "sync", "message_map_ttl"});
+    MapReader m(ld_, f, {"path", "sync", "message_map_ttl", "min_free_mb"});
     if (auto v = m.require("path")) {
       ld_.read_nonempty(*v, s.path);
       if (!s.path.empty() && s.path.front() != '/') {
@@ -510,6 +510,7 @@ class ConfigReader {
     }
     if (auto v = m.get("sync")) ld_.read(*v, s.sync);
     if (auto v = m.get("message_map_ttl")) ld_.read(*v, s.message_map_ttl, true);
+    if (auto v = m.get("min_free_mb")) ld_.read(*v, s.min_free_mb, 0, 1u << 20);
   }
 
   void read_address(const Field& f, HostPort& out) {

@@ -50,6 +50,12 @@ policy::MtDecision read_and_decide(Services& services, const config::Config& con
                                    const policy::MtSubject& subject, TimePoint now,
                                    const policy::TimeZone& zone) {
   const auto& program = *subject.program;
+  if (!services.store.writable()) {
+    // Below the store's free-space floor: the MT's id map could not be written, so its
+    // receipts could never be routed. Refused before it reaches the carrier.
+    report_read_error(services, "disk_full", make_error_code(store::StoreErrc::no_space));
+    return policy::refusal(config, policy::Reason::store_unavailable);
+  }
   store::ConsentPair pair;
   if (const auto ec =
           services.store.get_consent_pair(program.id, program.tenant, subject.msisdn, pair)) {

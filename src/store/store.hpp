@@ -40,6 +40,7 @@ enum class StoreErrc {
   invalid_argument = 6,
   mutation_failed = 7,  // the mutation threw; nothing it staged was written
   read_only = 8,        // a write submitted to a store opened with read_only
+  no_space = 9,         // the filesystem is below StoreOptions::min_free_bytes: nothing written
 };
 const std::error_category& store_category();
 std::error_code make_error_code(StoreErrc e);
@@ -52,6 +53,9 @@ struct StoreOptions {
   std::size_t block_cache_bytes = 64u << 20;
   std::size_t max_pending_mutations = 100000;  // writer queue bound; beyond it submit() fails busy
   bool read_only = false;  // `audit verify` opens without locking out the daemon
+  /// Writes stop (no_space) while the store's filesystem has less free space than this, so
+  /// that RocksDB never meets a full disk (Debian's build asserts there). 0 = no floor.
+  std::uint64_t min_free_bytes = 0;
   /// Tests only (store/testing.hpp): makes RocksDB file writes fail while engaged. Null otherwise.
   std::shared_ptr<testing::FaultSwitch> faults;
 };
@@ -268,6 +272,9 @@ class Store {
 
   /// True while the last write succeeded; false after an I/O error until a write succeeds again.
   virtual bool healthy() const = 0;
+  /// False while the filesystem is below StoreOptions::min_free_bytes (writes answer no_space);
+  /// checked at most every 100 ms. Any thread.
+  virtual bool writable() const = 0;
 
   virtual StoreStats stats() const = 0;
 

@@ -100,6 +100,7 @@ class StoreImpl final : public Store {
   std::uint64_t queued_deliveries(DeliveryKind kind) const override;
   std::uint64_t held_messages() const override;
   bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
+  bool writable() const override { return space_ok(); }
   StoreStats stats() const override;
   void close() override;
 
@@ -171,6 +172,10 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> id_counter_{0};
 
   std::atomic<bool> healthy_{true};
+  // The free-space floor (space_ok): the last statvfs verdict and when it was taken.
+  bool space_ok() const;
+  mutable std::atomic<bool> space_ok_{true};
+  mutable std::atomic<std::int64_t> space_checked_ms_{0};
   std::atomic<std::int64_t> queued_mo_{0};
   std::atomic<std::int64_t> queued_receipt_{0};
   std::atomic<std::int64_t> queued_outbox_{0};

@@ -71,6 +71,8 @@ class StoreCategory final : public std::error_category {
         return "store is closed";
       case StoreErrc::busy:
         return "store writer queue is full";
+      case StoreErrc::no_space:
+        return "store disk is below its free-space floor";
       case StoreErrc::not_found:
         return "not found";
       case StoreErrc::invalid_argument:

@@ -1,6 +1,7 @@
 // The writer thread: group commit of mutations, and the Batch they run against.
 #include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -405,6 +406,7 @@ void StoreImpl::submit(Mutation mutation, bool sync, Completion done) {
 std::error_code StoreImpl::put_route_now(const MessageRoute& route) {
   if (options_.read_only) return StoreErrc::read_only;
   if (!valid_component(route.upstream)) return StoreErrc::invalid_argument;
+  if (!space_ok()) return StoreErrc::no_space;
   // A direct write would queue inside RocksDB behind the writer's fsync: let the writer take it.
   std::shared_lock gate(sync_gate_, std::try_to_lock);
   if (!gate.owns_lock()) return StoreErrc::busy;
@@ -505,6 +507,17 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
       }
     }
   }
+  if (wb.Count() > 0 && !space_ok()) {
+    // Below the free-space floor: nothing reaches RocksDB, which must never meet a full disk.
+    chain_ = group_start;
+    for (auto& r : results) {
+      if (!r) r = StoreErrc::no_space;
+    }
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    healthy_.store(false, std::memory_order_relaxed);
+    finish(group, results);
+    return;
+  }
   const bool sync = options_.sync && want_sync;
   rocksdb::Status s;
   // Direct route writes (put_route_now) stay away while a synced group is written.
@@ -550,6 +563,34 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     }
   }
   finish(group, results);
+}
+
+bool StoreImpl::space_ok() const {
+  if (options_.min_free_bytes == 0 || options_.read_only) return true;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  auto last = space_checked_ms_.load(std::memory_order_relaxed);
+  if ((last != 0 && now - last < 100) ||
+      !space_checked_ms_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return space_ok_.load(std::memory_order_relaxed);
+  }
+  struct statvfs fs {};
+  if (::statvfs(options_.path.c_str(), &fs) != 0) return space_ok_.load(std::memory_order_relaxed);
+  const std::uint64_t free = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  const bool ok = free >= options_.min_free_bytes;
+  if (space_ok_.exchange(ok, std::memory_order_relaxed) != ok) {
+    if (ok) {
+      SG_LOG(info, "store_disk_ok").kv("path", options_.path).kv("free_mb", free >> 20);
+    } else {
+      SG_LOG(error, "store_disk_full")
+          .kv("path", options_.path)
+          .kv("free_mb", free >> 20)
+          .kv("floor_mb", options_.min_free_bytes >> 20)
+          .kv("effect", "writes refused until space returns");
+    }
+  }
+  return ok;
 }
 
 void StoreImpl::note_write_failure(const rocksdb::Status& s) {

@@ -134,7 +134,8 @@ void render_program(std::ostringstream& y, const ProgramSpec& p) {
 std::string ConfigSpec::render() const {
   std::ostringstream y;
   y << "node_id: " << cfg::kNodeId << "\n"
-    << "store:\n  path: " << store_path << "\n  sync: true\n"
+    << "store:\n  path: " << store_path << "\n  sync: true\n  min_free_mb: " << store_min_free_mb
+    << "\n"
     << "listen:\n  smpp: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
     << "  bind_timeout: " << bind_timeout << "\n  max_pdu_size: " << max_pdu_size << "\n"
     << "log:\n  level: " << log_level << "\n"
@@ -273,7 +274,9 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
   } else {
     options_.config.upstream_port = closed_port();
   }
-  options_.config.store_path = (dir_.path() / "store").string();
+  if (options_.config.store_path.empty()) {
+    options_.config.store_path = (dir_.path() / "store").string();
+  }
   config_path_ = dir_.path() / "smppguard.yaml";
   write_config();
   start_daemon(options_.wait_ready && options_.simulator);

@@ -35,7 +35,7 @@ struct AccountSpec {
   std::uint32_t throughput = 0;  // 0 = unlimited
   std::uint32_t max_binds = 4;
   std::vector<std::string> allowed_ips;  // CIDRs; empty = any
-  std::string refuse_with;       // response | receipt; "" = the default (response)
+  std::string refuse_with;               // response | receipt; "" = the default (response)
   std::string default_category;  // conversational | informational | promotional; "" = default
 };
 
@@ -136,7 +136,10 @@ struct ConfigSpec {
   std::string reconnect_max = "500ms";
   std::string message_id_format = "as_is";
   std::string log_level = "info";
-  std::string store_path;  // filled by the harness
+  std::string store_path;  // filled by the harness unless a test sets it
+  // The store's free-space floor: small, so that a CI disk with little room left does not
+  // refuse every test's writes (the daemon's default is 256).
+  std::uint32_t store_min_free_mb = 8;
 
   /// The YAML text.
   std::string render() const;
@@ -203,9 +206,9 @@ class DaemonProcess {
 };
 
 struct HarnessOptions {
-  bool simulator = true;                 // false: the upstream points at a closed port
-  std::vector<std::string> sim_args;     // extra smsc-sim arguments
-  bool wait_ready = true;                // wait for /readyz 200 (needs the simulator)
+  bool simulator = true;              // false: the upstream points at a closed port
+  std::vector<std::string> sim_args;  // extra smsc-sim arguments
+  bool wait_ready = true;             // wait for /readyz 200 (needs the simulator)
   ConfigSpec config;
   /// Subscribers opted in at start (Harness::opt_in), before the test binds anything.
   std::vector<OptIn> opt_in;
