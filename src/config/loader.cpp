@@ -11,12 +11,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
+#include <smppguard/proto/status.hpp>
 #include <sstream>
 
 #include "common/time.hpp"
@@ -753,11 +756,9 @@ class ConfigReader {
       }
       // store_unavailable may be retryable on purpose: the refusal is temporary.
       if (key != "store_unavailable") {
-        const char* name = retryable_name(status);
-        if (name) {
-          ld_.error(
-              v->line, v->path,
-              std::string(name) + " is a retryable status: senders would retry a refused message");
+        if (const auto name = retryable_name(status)) {
+          ld_.error(v->line, v->path,
+                    *name + " is a retryable status: senders would retry a refused message");
           continue;
         }
       }
@@ -765,19 +766,12 @@ class ConfigReader {
     }
   }
 
-  static const char* retryable_name(std::uint32_t status) {
-    switch (status) {
-      case 0x08:
-        return "0x00000008 (ESME_RSYSERR)";
-      case 0x14:
-        return "0x00000014 (ESME_RMSGQFUL)";
-      case 0x58:
-        return "0x00000058 (ESME_RTHROTTLED)";
-      case 0x64:
-        return "0x00000064 (ESME_RX_T_APPN)";
-      default:
-        return nullptr;
-    }
+  // "0x00000008 (ESME_RSYSERR)" for a status senders retry (proto::is_temporary_status).
+  static std::optional<std::string> retryable_name(std::uint32_t status) {
+    if (!proto::is_temporary_status(status)) return std::nullopt;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08X", status);
+    return std::string(hex) + " (" + std::string(proto::status_name(status)) + ")";
   }
 
   std::size_t error_count() const { return ld_.error_count(); }

@@ -215,14 +215,9 @@ void ConsentServices::stage_failed_receipt(store::Batch& batch, const store::Hel
   receipt.sequence_number = 0;
   auto bytes = proto::encode(receipt);
   if (!bytes) return;
-  store::DeliveryItem item;
-  item.target = SessionRegistry::account_target(held.account);
-  item.kind = store::DeliveryKind::receipt;
-  item.pdu.assign(bytes->begin(), bytes->end());
-  item.created_at_ms = to_unix_ms(now);
-  item.expires_at_ms =
-      item.created_at_ms + std::chrono::duration_cast<Millis>(Intake::kDeliveryTtl).count();
-  item.next_attempt_at_ms = item.created_at_ms;
+  auto item = Intake::delivery_item(SessionRegistry::account_target(held.account),
+                                    store::DeliveryKind::receipt,
+                                    std::string(bytes->begin(), bytes->end()), to_unix_ms(now));
   staged.targets.insert(item.target);
   batch.enqueue_delivery(std::move(item));
 }
@@ -234,28 +229,15 @@ ConsentServices::Staged ConsentServices::stage_follow_up(
   // one subscriber's items in staged order. Then the receipts of MTs that a STOP failed.
   Staged staged;
   for (const auto& reply : outcome.replies) {
-    store::OutboxMessage m;
-    m.kind = store::OutboxMessage::Kind::proxy_message;
-    m.program = program.id;
-    m.msisdn = msisdn;
-    m.from_number = number;
-    m.template_name = reply.template_name;
-    m.text = reply.text;
-    stage_outbox(batch, m);
+    stage_proxy_message(batch, program.id, msisdn, number, reply.template_name, reply.text);
     staged.outbox = true;
   }
   for (const auto& held : outcome.release) {
     staged.held = true;
     if (held.account.empty()) {
       // A held MO (mo_requires_consent): it goes to the tenant now.
-      store::DeliveryItem item;
-      item.target = SessionRegistry::tenant_target(program.tenant);
-      item.kind = store::DeliveryKind::mo;
-      item.pdu = held.pdu;
-      item.created_at_ms = batch.now_ms();
-      item.expires_at_ms =
-          item.created_at_ms + std::chrono::duration_cast<Millis>(Intake::kDeliveryTtl).count();
-      item.next_attempt_at_ms = item.created_at_ms;
+      auto item = Intake::delivery_item(SessionRegistry::tenant_target(program.tenant),
+                                        store::DeliveryKind::mo, held.pdu, batch.now_ms());
       staged.targets.insert(item.target);
       batch.enqueue_delivery(std::move(item));
       continue;
@@ -348,16 +330,18 @@ policy::MtDecision ConsentServices::redecide(const config::Config& config,
   return read_and_decide(services_, config, subject, now, *zone);
 }
 
-asio::awaitable<void> ConsentServices::fail_held(const config::Config& config,
-                                                 const store::HeldMessage& held,
+asio::awaitable<void> ConsentServices::fail_held(const store::HeldMessage& held,
                                                  std::string_view stat, std::uint32_t error) {
-  if (held.account.empty() || !held.wants_receipt) co_return;
-  auto original = proto::decode(bytes_of(held.pdu));
-  if (!original) co_return;
-  (void)config;
-  auto receipt = policy::build_receipt(held.proxy_id, *original, stat, error,
-                                       from_unix_ms(held.held_at_ms), services_.clock.now());
-  co_await outbound_.queue_receipt(held.account, std::move(receipt));
+  if (held.account.empty() || !held.wants_receipt) co_return;  // no commit for nothing
+  Staged staged;
+  const auto ec = co_await commit(
+      services_.store, [&](store::Batch& b) { stage_failed_receipt(b, held, stat, error, staged); },
+      true);
+  if (ec) {
+    services_.metrics.store_error("enqueue");
+    co_return;
+  }
+  after_staged(staged);
 }
 
 asio::awaitable<OutboxResult> ConsentServices::forward_released(
@@ -374,7 +358,7 @@ asio::awaitable<OutboxResult> ConsentServices::forward_released(
       if (released.accepted) {
         services_.metrics.mt_decision(held.program, "forwarded", "none");
       } else {
-        co_await fail_held(*config, held, "UNDELIV", released.status);
+        co_await fail_held(held, "UNDELIV", released.status);
       }
       break;
     }
@@ -406,7 +390,7 @@ asio::awaitable<OutboxResult> ConsentServices::forward_released(
       };
       co_await commit(services_.store, std::move(audit), false);
       services_.metrics.mt_decision(held.program, "refused", policy::to_string(decision.reason));
-      co_await fail_held(*config, held, "REJECTD", decision.status);
+      co_await fail_held(held, "REJECTD", decision.status);
       break;
     }
   }
@@ -594,13 +578,9 @@ asio::awaitable<MtVerdict> ConsentChain::decide_one(MtRequest& request, Destinat
               result = policy::hold_for_consent(b, context, held, actor);
               if (!result.send_opt_in_request) return;
               // The opt-in request is as durable as the pending record that waits for its YES.
-              store::OutboxMessage m;
-              m.program = program.id;
-              m.msisdn = dest.msisdn;
-              m.from_number = dest.from_number;
-              m.template_name = "opt_in_request";
-              m.text = policy::render(program.messages.opt_in_request, program, dest.from_number);
-              stage_outbox(b, m);
+              stage_proxy_message(
+                  b, program.id, dest.msisdn, dest.from_number, "opt_in_request",
+                  policy::render(program.messages.opt_in_request, program, dest.from_number));
               staged.outbox = true;
             },
             true);

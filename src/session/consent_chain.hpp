@@ -68,7 +68,7 @@ class ConsentServices {
   void release_disclaimer(const std::string& key);
   bool disclaimer_in_flight(const std::string& key);
 
-  /// Runs the follow-up work of an MO or an MT in the background, in order.
+  /// Runs the follow-up work of a consent change in the background (the admin API).
   void spawn(std::function<asio::awaitable<void>()> work);
 
   /// After a consent change committed elsewhere (the admin API): stages its follow-ups in a
@@ -84,8 +84,9 @@ class ConsentServices {
  private:
   policy::MtDecision redecide(const config::Config& config, const store::HeldMessage& held,
                               TimePoint now);
-  asio::awaitable<void> fail_held(const config::Config& config, const store::HeldMessage& held,
-                                  std::string_view stat, std::uint32_t error);
+  /// The receipt of a held MT that will not be sent (when its account asked): queued, synced.
+  asio::awaitable<void> fail_held(const store::HeldMessage& held, std::string_view stat,
+                                  std::uint32_t error);
   asio::awaitable<void> sweep_loop(std::chrono::milliseconds interval);
   asio::awaitable<void> sweep_once();
   Services& services_;

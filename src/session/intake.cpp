@@ -57,16 +57,17 @@ asio::awaitable<std::uint32_t> Intake::handle_receipt(const config::Upstream& up
     for (auto& key : receipt_keys(id, upstream.message_id_format)) keys.push_back(std::move(key));
   }
 
-  // Pending is looked at before the lookup: a route written and settled between a failed
-  // lookup and a later look at the gate would otherwise pass for no route at all.
-  const bool pending_before = services_.routes.pending(upstream.name, keys);
   auto found = find_route(upstream, keys);
-  if (found && !*found && (pending_before || services_.routes.pending(upstream.name, keys))) {
-    // An early receipt: its submit_sm_resp was read, and the route is on its way to the store.
-    services_.metrics.receipt_waited(upstream.name);
-    if (!co_await wait_for_route(upstream, keys)) {
-      SG_LOG(warn, "receipt_route_late").kv("upstream", upstream.name).kv("id", ids.front());
-      co_return st::kEsmeRxTAppn;  // may still match: the carrier sends it again
+  if (found && !*found) {
+    // Missed: the route may be on its way to the store (its submit_sm_resp was read). The
+    // lookup is made again in any case: a route written, and its ticket settled, between the
+    // miss and the look at the gate is found then.
+    if (services_.routes.pending(upstream.name, keys)) {
+      services_.metrics.receipt_waited(upstream.name);
+      if (!co_await wait_for_route(upstream, keys)) {
+        SG_LOG(warn, "receipt_route_late").kv("upstream", upstream.name).kv("id", ids.front());
+        co_return st::kEsmeRxTAppn;  // may still match: the carrier sends it again
+      }
     }
     found = find_route(upstream, keys);
   }
@@ -149,11 +150,16 @@ std::optional<store::DeliveryItem> Intake::make_item(std::string target, store::
   copy.sequence_number = 0;  // patched when sent
   auto bytes = proto::encode(copy);
   if (!bytes) return std::nullopt;
-  const auto now_ms = to_unix_ms(services_.clock.now());
+  return delivery_item(std::move(target), kind, std::string(bytes->begin(), bytes->end()),
+                       to_unix_ms(services_.clock.now()));
+}
+
+store::DeliveryItem Intake::delivery_item(std::string target, store::DeliveryKind kind,
+                                          std::string pdu, std::int64_t now_ms) {
   store::DeliveryItem item;
   item.target = std::move(target);
   item.kind = kind;
-  item.pdu.assign(bytes->begin(), bytes->end());
+  item.pdu = std::move(pdu);
   item.created_at_ms = now_ms;
   item.expires_at_ms = now_ms + std::chrono::duration_cast<Millis>(kDeliveryTtl).count();
   item.next_attempt_at_ms = now_ms;

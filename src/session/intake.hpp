@@ -27,6 +27,10 @@ class Intake {
   /// How long queued MOs and receipts wait for an ESME before they are dropped.
   static constexpr std::chrono::hours kDeliveryTtl{72};
 
+  /// A queue item for `target` (encoded PDU, sequence 0), due now, kept kDeliveryTtl.
+  static store::DeliveryItem delivery_item(std::string target, store::DeliveryKind kind,
+                                           std::string pdu, std::int64_t now_ms);
+
  private:
   /// The route of the first of `keys` that has one; an error when the map cannot be read.
   Result<std::optional<store::MessageRoute>> find_route(const config::Upstream& upstream,

@@ -154,14 +154,7 @@ asio::awaitable<bool> Outbound::queue_receipt(const std::string& account, proto:
 
 asio::awaitable<bool> Outbound::enqueue(std::string target, store::DeliveryKind kind,
                                         const std::string& pdu) {
-  const auto now_ms = to_unix_ms(services_.clock.now());
-  store::DeliveryItem item;
-  item.target = target;
-  item.kind = kind;
-  item.pdu = pdu;
-  item.created_at_ms = now_ms;
-  item.expires_at_ms = now_ms + std::chrono::duration_cast<Millis>(Intake::kDeliveryTtl).count();
-  item.next_attempt_at_ms = now_ms;
+  auto item = Intake::delivery_item(target, kind, pdu, to_unix_ms(services_.clock.now()));
   store::Mutation add = [item = std::move(item)](store::Batch& b) mutable {
     b.enqueue_delivery(std::move(item));
   };

@@ -35,6 +35,19 @@ void stage_outbox(store::Batch& batch, const store::OutboxMessage& message) {
   batch.enqueue_delivery(std::move(item));
 }
 
+void stage_proxy_message(store::Batch& batch, const std::string& program, const std::string& msisdn,
+                         const std::string& from_number, const std::string& template_name,
+                         const std::string& text) {
+  store::OutboxMessage m;
+  m.kind = store::OutboxMessage::Kind::proxy_message;
+  m.program = program;
+  m.msisdn = msisdn;
+  m.from_number = from_number;
+  m.template_name = template_name;
+  m.text = text;
+  stage_outbox(batch, m);
+}
+
 void stage_released(store::Batch& batch, const store::HeldMessage& held) {
   store::OutboxMessage m;
   m.kind = store::OutboxMessage::Kind::released_mt;

@@ -68,6 +68,10 @@ class OutboxSender : public std::enable_shared_from_this<OutboxSender> {
 
 /// Stages an outbox item for `message` in `batch` (inside a mutation).
 void stage_outbox(store::Batch& batch, const store::OutboxMessage& message);
+/// Stages one of the program's own messages to `msisdn`, sent from `from_number`.
+void stage_proxy_message(store::Batch& batch, const std::string& program, const std::string& msisdn,
+                         const std::string& from_number, const std::string& template_name,
+                         const std::string& text);
 /// Stages a held MT that is released (YES, or quiet hours over): it is decided again when sent.
 void stage_released(store::Batch& batch, const store::HeldMessage& held);
 

@@ -15,6 +15,12 @@ using smppguard::store::test::sample_record;
 
 namespace {
 
+// The outbox payload codec, under the names the check below calls (beside the detail ones).
+using smppguard::store::detail::decode;
+using smppguard::store::detail::encode;
+void encode(const OutboxMessage& m, std::string& out) { out = encode_outbox(m); }
+bool decode(std::string_view in, OutboxMessage& m) { return decode_outbox(in, m); }
+
 template <typename T>
 void check_roundtrip_and_rejects_damage(const T& value) {
   std::string bytes;
@@ -151,18 +157,8 @@ TEST_CASE("an outbox message keeps every field and rejects damage") {
   reply.from_number = "+15550001111";
   reply.template_name = "opt_out_confirm";
   reply.text = "You are unsubscribed. No more messages.";
-  for (const auto& value : {m, reply}) {
-    const auto bytes = encode_outbox(value);
-    OutboxMessage back;
-    REQUIRE(decode_outbox(bytes, back));
-    CHECK(back == value);
-    for (std::size_t n = 0; n < bytes.size(); ++n) {
-      OutboxMessage partial;
-      CHECK_FALSE(decode_outbox(std::string_view(bytes).substr(0, n), partial));
-    }
-    OutboxMessage extra;
-    CHECK_FALSE(decode_outbox(bytes + '\0', extra));
-  }
+  check_roundtrip_and_rejects_damage(m);
+  check_roundtrip_and_rejects_damage(reply);
   auto bad_kind = encode_outbox(reply);
   bad_kind[1] = 3;
   OutboxMessage back;
