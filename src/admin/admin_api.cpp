@@ -360,9 +360,21 @@ asio::awaitable<HttpResponse> AdminApi::get_consent(const HttpRequest& request,
   co_return json_response(200, o);
 }
 
-void AdminApi::carry_out(const std::shared_ptr<const config::Config>& config,
-                         const policy::ValidConsent& request, const policy::ConsentOutcome& outcome,
-                         const std::string& actor, bool log_each) {
+void AdminApi::stage_follow_ups(store::Batch& batch, const config::Config& config,
+                                const policy::ValidConsent& request,
+                                const policy::ConsentOutcome& outcome,
+                                session::ConsentServices::Staged& staged) {
+  if (!outcome.opt_in_request && outcome.failed.empty() && outcome.release.empty()) return;
+  policy::MoOutcome follow;
+  if (outcome.opt_in_request) follow.replies.push_back(*outcome.opt_in_request);
+  follow.failed = outcome.failed;
+  follow.release = outcome.release;
+  staged.merge(consent_.stage_follow_up(batch, config, *request.program, outcome.from_number,
+                                        request.msisdn, follow));
+}
+
+void AdminApi::report_change(const policy::ConsentOutcome& outcome, const std::string& actor,
+                             bool log_each) {
   for (const auto& change : outcome.changes) {
     services_.metrics.consent_change(change.program, store::to_string(change.to),
                                      store::to_string(change.source));
@@ -377,16 +389,6 @@ void AdminApi::carry_out(const std::shared_ptr<const config::Config>& config,
           .kv("held_released", static_cast<std::uint64_t>(outcome.release.size()));
     }
   }
-  if (!outcome.opt_in_request && outcome.failed.empty() && outcome.release.empty()) return;
-  policy::MoOutcome follow;
-  if (outcome.opt_in_request) follow.replies.push_back(*outcome.opt_in_request);
-  follow.failed = outcome.failed;
-  follow.release = outcome.release;
-  consent_.spawn([&consent = consent_, config, program = request.program,
-                  number = outcome.from_number, msisdn = request.msisdn,
-                  follow = std::move(follow)]() -> asio::awaitable<void> {
-    co_await consent.follow_up(config, *program, number, msisdn, follow);
-  });
 }
 
 asio::awaitable<HttpResponse> AdminApi::change_consent(const HttpRequest& request,
@@ -408,9 +410,14 @@ asio::awaitable<HttpResponse> AdminApi::change_consent(const HttpRequest& reques
   const policy::Actor actor{"api:" + token.name};
   const auto now = services_.clock.now();
   policy::ConsentOutcome outcome;
+  session::ConsentServices::Staged staged;
   const auto ec = co_await session::commit(
       services_.store,
-      [&](store::Batch& b) { outcome = policy::apply_consent_request(b, v, actor, now); }, true);
+      [&](store::Batch& b) {
+        outcome = policy::apply_consent_request(b, v, actor, now);
+        stage_follow_ups(b, *config, v, outcome, staged);
+      },
+      true);
   if (ec) {
     services_.metrics.store_error("consent_api");
     SG_LOG(error, "consent_change_failed")
@@ -428,7 +435,8 @@ asio::awaitable<HttpResponse> AdminApi::change_consent(const HttpRequest& reques
     co_return error(outcome.error ? to_api_error(*outcome.error)
                                   : ApiError{409, "conflict", "refused"});
   }
-  carry_out(config, v, outcome, actor.name, true);
+  report_change(outcome, actor.name, true);
+  consent_.after_staged(staged);
   json::object o = consent_json(v.program->id, v.msisdn, outcome.record);
   o["effect"] = policy::to_string(outcome.effect);
   o["previous_state"] = outcome.old_state;
@@ -446,9 +454,14 @@ namespace {
 // back to the connection's strand, where the handler collects them.
 struct ImportFlight {
   explicit ImportFlight(const asio::any_io_executor& ex) : event(ex) {}
+  struct Finished {
+    std::shared_ptr<ImportBatch> batch;
+    std::shared_ptr<session::ConsentServices::Staged> staged;  // what its commit staged
+    std::error_code ec;
+  };
   session::Event event;
   std::size_t in_flight = 0;
-  std::vector<std::pair<std::shared_ptr<ImportBatch>, std::error_code>> finished;
+  std::vector<Finished> finished;
 };
 }  // namespace
 
@@ -469,27 +482,33 @@ asio::awaitable<HttpResponse> AdminApi::import(HttpRequest& request,
   auto drain = [&] {
     auto finished = std::move(flight->finished);
     flight->finished.clear();
-    for (auto& [batch, ec] : finished) {
-      importer.completed(*batch, ec);
-      if (ec) {
+    for (auto& f : finished) {
+      importer.completed(*f.batch, f.ec);
+      if (f.ec) {
         services_.metrics.store_error("consent_import");
         continue;
       }
-      for (std::size_t i = 0; i < batch->items.size(); ++i) {
-        carry_out(config, batch->items[i].request, batch->outcomes[i], actor.name, false);
-      }
+      for (const auto& outcome : f.batch->outcomes) report_change(outcome, actor.name, false);
+      consent_.after_staged(*f.staged);
     }
   };
   auto submit = [&](std::shared_ptr<ImportBatch> batch) {
     ++flight->in_flight;
-    auto mutation = batch->mutation(actor, services_.clock.now());
-    services_.store.submit(std::move(mutation), true, [flight, batch, ex](std::error_code ec) {
-      asio::post(ex, [flight, batch, ec] {
-        --flight->in_flight;
-        flight->finished.emplace_back(batch, ec);
-        flight->event.notify();
-      });
-    });
+    auto staged = std::make_shared<session::ConsentServices::Staged>();
+    auto stage = [this, config, staged](store::Batch& b, const ImportBatch& applied) {
+      for (std::size_t i = 0; i < applied.items.size(); ++i) {
+        stage_follow_ups(b, *config, applied.items[i].request, applied.outcomes[i], *staged);
+      }
+    };
+    auto mutation = batch->mutation(actor, services_.clock.now(), {}, std::move(stage));
+    services_.store.submit(std::move(mutation), true,
+                           [flight, batch, staged, ex](std::error_code ec) {
+                             asio::post(ex, [flight, batch, staged, ec] {
+                               --flight->in_flight;
+                               flight->finished.push_back({batch, staged, ec});
+                               flight->event.notify();
+                             });
+                           });
   };
 
   std::string chunk;

@@ -60,10 +60,15 @@ class AdminApi {
   HttpResponse readyz();
   HttpResponse metrics();
 
-  /// Metrics, the log line and the follow-ups of one applied change.
-  void carry_out(const std::shared_ptr<const config::Config>& config,
-                 const policy::ValidConsent& request, const policy::ConsentOutcome& outcome,
-                 const std::string& actor, bool log_each);
+  /// Inside the change's mutation: stages what an applied change sends (its opt-in request, the
+  /// held MTs it releases, the receipts of those it fails), so that one synced commit holds both
+  /// and an answered change cannot lose them.
+  void stage_follow_ups(store::Batch& batch, const config::Config& config,
+                        const policy::ValidConsent& request, const policy::ConsentOutcome& outcome,
+                        session::ConsentServices::Staged& staged);
+  /// After the commit: the metrics and the log line of one applied change.
+  void report_change(const policy::ConsentOutcome& outcome, const std::string& actor,
+                     bool log_each);
 
   session::Services& services_;
   session::ConsentServices& consent_;

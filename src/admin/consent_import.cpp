@@ -8,13 +8,15 @@ namespace smppguard::admin {
 namespace json = boost::json;
 
 store::Mutation ImportBatch::mutation(policy::Actor actor, TimePoint now,
-                                      policy::ApplyOptions options) {
-  return [self = shared_from_this(), actor = std::move(actor), now, options](store::Batch& b) {
+                                      policy::ApplyOptions options, Staging stage) {
+  return [self = shared_from_this(), actor = std::move(actor), now, options,
+          stage = std::move(stage)](store::Batch& b) {
     self->outcomes.clear();
     self->outcomes.reserve(self->items.size());
     for (const auto& item : self->items) {
       self->outcomes.push_back(policy::apply_consent_request(b, item.request, actor, now, options));
     }
+    if (stage) stage(b, *self);
   };
 }
 

@@ -14,6 +14,7 @@
 // Not thread-safe: one caller; a batch's mutation runs on the store's writer thread and must
 // complete before completed() is called with it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,8 +52,12 @@ struct ImportBatch : std::enable_shared_from_this<ImportBatch> {
   std::vector<Item> items;
   std::vector<policy::ConsentOutcome> outcomes;  // filled by the mutation, one per item
 
-  /// The mutation that applies every item at `now` (keeps the batch alive).
-  store::Mutation mutation(policy::Actor actor, TimePoint now, policy::ApplyOptions options = {});
+  /// Called inside the mutation once every item is applied (outcomes filled): stages what the
+  /// changes send, in the same commit.
+  using Staging = std::function<void(store::Batch&, const ImportBatch&)>;
+  /// The mutation that applies every item at `now`, then `stage` (keeps the batch alive).
+  store::Mutation mutation(policy::Actor actor, TimePoint now, policy::ApplyOptions options = {},
+                           Staging stage = {});
 };
 
 class ConsentImporter {

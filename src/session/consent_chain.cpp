@@ -287,17 +287,6 @@ bool ConsentServices::disclaimer_in_flight(const std::string& key) {
   return disclaimers_.contains(key);
 }
 
-void ConsentServices::spawn(std::function<asio::awaitable<void>()> work) {
-  asio::co_spawn(asio::make_strand(services_.io), std::move(work), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      SG_LOG(error, "consent_followup_failed").kv("what", ex.what());
-    }
-  });
-}
-
 asio::awaitable<void> ConsentServices::sweep_loop(std::chrono::milliseconds interval) {
   asio::steady_timer timer(strand_);
   while (!stopped_ && !services_.stopping) {
@@ -927,25 +916,6 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   verdict.forward = outcome.forward && !outcome.hold_mo;
   verdict.queued = verdict.forward && queued;
   co_return verdict;
-}
-
-asio::awaitable<void> ConsentServices::follow_up(std::shared_ptr<const config::Config> config,
-                                                 const config::Program& program, std::string number,
-                                                 std::string msisdn,
-                                                 const policy::MoOutcome& outcome) {
-  Staged staged;
-  const auto ec = co_await commit(
-      services_.store,
-      [&](store::Batch& b) {
-        staged = stage_follow_up(b, *config, program, number, msisdn, outcome);
-      },
-      true);
-  if (ec) {
-    services_.metrics.store_error("outbox");
-    SG_LOG(error, "follow_up_not_staged").kv("program", program.id).kv("error", ec.message());
-    co_return;
-  }
-  after_staged(staged);
 }
 
 void ConsentChain::on_proxy_receipt(const store::MessageRoute& route,

@@ -47,6 +47,11 @@ class ConsentServices {
     std::set<std::string> targets;
     bool outbox = false;
     bool held = false;  // held messages changed (the held_mt gauge)
+    void merge(const Staged& other) {
+      targets.insert(other.targets.begin(), other.targets.end());
+      outbox = outbox || other.outbox;
+      held = held || other.held;
+    }
   };
   /// Stages an MO's or a consent change's follow-ups inside a mutation: replies and released MTs
   /// in the outbox, in order; released held MOs for the tenant and failed-MT receipts in the
@@ -68,14 +73,6 @@ class ConsentServices {
   void release_disclaimer(const std::string& key);
   bool disclaimer_in_flight(const std::string& key);
 
-  /// Runs the follow-up work of a consent change in the background (the admin API).
-  void spawn(std::function<asio::awaitable<void>()> work);
-
-  /// After a consent change committed elsewhere (the admin API): stages its follow-ups in a
-  /// synced mutation of their own (stage_follow_up), then wakes the senders.
-  asio::awaitable<void> follow_up(std::shared_ptr<const config::Config> config,
-                                  const config::Program& program, std::string number,
-                                  std::string msisdn, const policy::MoOutcome& outcome);
   /// Forwards a held MT whose hold ended, after deciding it again now (the outbox calls it):
   /// retry when the carrier could not be reached, done otherwise.
   asio::awaitable<OutboxResult> forward_released(std::shared_ptr<const config::Config> config,

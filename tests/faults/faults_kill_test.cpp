@@ -9,6 +9,10 @@
 //                 confirmed, and the daemon is killed before the proxy's messages can all have
 //                 gone: after the restart every released MT and every confirmation reaches the
 //                 carrier (they were lost: released and confirmed in memory only).
+//   api_kill    — an API consent change is answered, and the daemon killed at once: what the
+//                 change sends (the held MTs it releases, the opt-in request of confirm: true)
+//                 still reaches the carrier after the restart (they were staged in a second
+//                 commit after the answer, which the kill could cut off).
 //   multipart_restart — a STOP sent in two parts with a kill -9 between them opts the subscriber
 //                 out (item 7: parts were reassembled in memory, so the restart cut it in two).
 #include <doctest/doctest.h>
@@ -26,6 +30,7 @@
 #include <thread>
 
 #include "consent_support.hpp"
+#include "e2e_admin_support.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -264,6 +269,88 @@ TEST_SUITE("outbox_kill") {
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *waiting.begin(), "yes")).status == 0);
   }
 
+}  // TEST_SUITE
+
+TEST_SUITE("api_kill") {
+  TEST_CASE("what an API consent change sends survives a kill -9 right after its answer") {
+    auto hp = admin::admin_harness();
+    auto& h = *hp;
+    admin::write_admin_config(h);  // the restarts keep the tokens and acme-promo (confirm mode)
+    // Even rounds release a held MT (PUT opted_in), odd ones ask for YES (PUT confirm: true).
+    constexpr int kRounds = 20;
+    std::vector<std::string> subscribers;
+    for (int i = 0; i < kRounds; ++i) subscribers.push_back("155507" + std::to_string(10000 + i));
+    std::set<std::string> releasing, asking;
+    {
+      auto tx = h.bind(cmd::kBindTransmitter);
+      for (int i = 0; i < kRounds; i += 2) {
+        releasing.insert(subscribers[i]);
+        REQUIRE(submit(*tx, mt(admin::kPromoNumber, subscribers[i], "held " + subscribers[i]))
+                    .status == 0);
+      }
+    }
+    for (int i = 1; i < kRounds; i += 2) asking.insert(subscribers[i]);
+    REQUIRE(eventually([&] {
+      return h.metric("smppguard_queue_depth", {{"queue", "held_mt"}}) ==
+             static_cast<double>(releasing.size());
+    }));
+    const auto opt_in_requests = [&] {
+      std::map<std::string, int> out;
+      for (const auto& m : carrier_submits(h.sim())) {
+        if (json_string(m, "text").find("Reply YES") != std::string::npos &&
+            !json_string(m, "message_id").empty()) {
+          ++out[json_string(m, "destination_addr")];
+        }
+      }
+      return out;
+    };
+    // The held MTs' own opt-in requests are out before the rounds start.
+    REQUIRE(eventually([&] { return opt_in_requests().size() == releasing.size(); }, 30s));
+    h.sim().clear_messages();
+
+    for (int i = 0; i < kRounds; ++i) {
+      json::object b;
+      b["state"] = "opted_in";
+      b["level"] = "express";
+      if (i % 2 == 1) b["confirm"] = true;
+      const auto r = admin::put_consent(h, "acme-promo", subscribers[i], b);
+      REQUIRE_MESSAGE((r.status == 200 || r.status == 201), r.body);
+      h.kill9_daemon();  // at once: the answer is all the client has
+      if (i % 2 == 0) {
+        CHECK(r.object().at("held_released").to_number<int>() == 1);
+      } else {
+        CHECK(r.object().at("opt_in_request_sent").as_bool());
+      }
+      h.start_daemon(/*wait_ready=*/true);
+    }
+
+    const auto released = [&] {
+      std::map<std::string, int> out;
+      for (const auto& m : carrier_submits(h.sim())) {
+        const auto text = json_string(m, "text");
+        if (text.starts_with("held ") && !json_string(m, "message_id").empty()) {
+          ++out[text.substr(5)];
+        }
+      }
+      return out;
+    };
+    (void)eventually(
+        [&] {
+          return released().size() == releasing.size() &&
+                 opt_in_requests().size() == asking.size();
+        },
+        30s);
+    const auto got_released = tally(releasing, released());
+    const auto got_asked = tally(asking, opt_in_requests());
+    report("api_kill: " + std::to_string(kRounds) + " PUTs each followed by kill -9: " +
+           std::to_string(releasing.size() - got_released.missing) + " of " +
+           std::to_string(releasing.size()) + " released MTs and " +
+           std::to_string(asking.size() - got_asked.missing) + " of " +
+           std::to_string(asking.size()) + " opt-in requests reached the carrier, " +
+           std::to_string(got_released.duplicates + got_asked.duplicates) + " duplicates");
+    CHECK(got_released.missing == 0);
+    CHECK(got_asked.missing == 0);
+  }
 }  // TEST_SUITE
 
 TEST_SUITE("multipart_restart") {
