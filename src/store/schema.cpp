@@ -79,6 +79,7 @@ SharedResources make_shared_resources(const StoreOptions& options, const Clock& 
   r.bloom.reset(rocksdb::NewBloomFilterPolicy(10, /*use_block_based_builder=*/false));
   r.expiry_filter = std::make_unique<ExpiryFilter>(clock);
   if (options.faults) r.env = make_fault_env(options.faults);
+  r.sst_files.reset(rocksdb::NewSstFileManager(r.env ? r.env.get() : rocksdb::Env::Default()));
   return r;
 }
 
@@ -98,6 +99,7 @@ rocksdb::DBOptions make_db_options(const SharedResources& shared) {
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   o.avoid_flush_during_shutdown = false;
   if (shared.env) o.env = shared.env.get();
+  o.sst_file_manager = shared.sst_files;
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <array>
@@ -86,6 +87,7 @@ struct SharedResources {
   std::shared_ptr<const rocksdb::FilterPolicy> bloom;
   std::unique_ptr<ExpiryFilter> expiry_filter;
   std::unique_ptr<rocksdb::Env> env;  // only with StoreOptions::faults (tests)
+  std::shared_ptr<rocksdb::SstFileManager> sst_files;  // its cap is kept by DiskSpace
 };
 
 SharedResources make_shared_resources(const StoreOptions& options, const Clock& clock);

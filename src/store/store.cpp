@@ -81,7 +81,9 @@ struct PrefixIterator {
 }  // namespace
 
 StoreImpl::StoreImpl(const StoreOptions& options, const Clock& clock)
-    : options_(options), clock_(clock) {
+    : options_(options),
+      clock_(clock),
+      space_(options.path, options.read_only ? 0 : options.min_free_bytes) {
   const auto& path = options_.path;
   if (path.empty()) fail_open("\"\"", "store.path is empty");
   std::error_code fec;
@@ -94,6 +96,8 @@ StoreImpl::StoreImpl(const StoreOptions& options, const Clock& clock)
     if (fec) fail_open(path, fec.message());
   }
   shared_ = make_shared_resources(options_, clock_);
+  space_.attach(shared_.sst_files);
+  if (space_.prepare() == DiskSpace::OpenMode::read_only) read_only_until_space_ = true;
   if (const auto s = open_rocksdb(); !s.ok()) fail_open(path, describe(s));
   try {
     load_boot();
@@ -119,8 +123,11 @@ StoreImpl::~StoreImpl() { close(); }
 
 rocksdb::Status StoreImpl::open_rocksdb() {
   const auto& path = options_.path;
+  const bool read_only = options_.read_only || read_only_until_space_;
   rocksdb::DBOptions db_options = make_db_options(shared_);
-  if (options_.read_only) db_options.create_if_missing = false;
+  if (read_only) db_options.create_if_missing = false;
+  // Below the floor: replay the WAL into memory instead of flushing it into new tables.
+  if (!read_only && !space_.check()) db_options.avoid_flush_during_recovery = true;
 
   std::vector<std::string> existing;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) existing.clear();
@@ -140,7 +147,7 @@ rocksdb::Status StoreImpl::open_rocksdb() {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (options_.read_only) {
+  if (read_only) {
     // The daemon may delete a WAL or table file between our listing and reading it: retry.
     for (int attempt = 0; attempt < 5; ++attempt) {
       s = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
@@ -188,6 +195,8 @@ rocksdb::Status StoreImpl::reopen() {
 
 void StoreImpl::load_boot() {
   const auto& path = options_.path;
+  // Read-only on a full disk: the schema and boot counter are written once it opens read-write.
+  const bool writes = !options_.read_only && !read_only_until_space_;
   rocksdb::WriteBatch boot;
   std::string v;
   if (read_meta(kMetaSchemaVersion, v).ok()) {
@@ -197,13 +206,13 @@ void StoreImpl::load_boot() {
       fail_open(path, "schema version " + std::to_string(version) + " is newer than this build (" +
                           std::to_string(kSchemaVersion) + ")");
     }
-    if (version < 2 && !options_.read_only) {
+    if (version < 2 && writes) {
       seal_v1_consents();
       std::string value;
       append_be64(value, kSchemaVersion);
       boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
     }
-  } else if (!options_.read_only) {
+  } else if (writes) {
     std::string value;
     append_be64(value, kSchemaVersion);
     boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
@@ -215,8 +224,9 @@ void StoreImpl::load_boot() {
   } else if (!s.IsNotFound()) {
     fail_open(path, "cannot read the boot counter: " + describe(s));
   }
-  if (!options_.read_only) {
-    ++boot_counter;
+  if (!options_.read_only) ++boot_counter;
+  boot_counter_ = boot_counter;
+  if (writes) {
     std::string value;
     append_be64(value, boot_counter);
     boot.Put(handle(Cf::meta), kMetaBootCounter, value);
@@ -226,6 +236,49 @@ void StoreImpl::load_boot() {
     if (!s.ok()) fail_open(path, "cannot write the boot counter: " + describe(s));
   }
   id_prefix_ = id_node_part(options_.node_id) + "-" + base36(boot_counter) + "-";
+}
+
+rocksdb::Status StoreImpl::write_boot_counter() {
+  // After a read-only start on a full disk. No id was handed to a carrier meanwhile: every MT
+  // was refused before forwarding (no_space), so the counter read at open is still this boot's.
+  rocksdb::WriteBatch boot;
+  std::string value;
+  append_be64(value, kSchemaVersion);
+  std::string current;
+  const bool have_version = read_meta(kMetaSchemaVersion, current).ok() && current.size() == 8;
+  if (!have_version || read_be64(current) < kSchemaVersion) {
+    if (have_version) seal_v1_consents();
+    boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
+  }
+  value.clear();
+  append_be64(value, boot_counter_);
+  boot.Put(handle(Cf::meta), kMetaBootCounter, value);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return db_->Write(wo, &boot);
+}
+
+void StoreImpl::open_read_write_when_room() {
+  if (!space_.check()) return;
+  std::unique_lock lock(db_mutex_);
+  if (closed_) return;
+  close_rocksdb();
+  read_only_until_space_.store(false, std::memory_order_release);
+  auto s = open_rocksdb();
+  if (s.ok()) s = load_chain();
+  if (s.ok()) s = write_boot_counter();
+  if (s.ok()) {
+    SG_LOG(info, "store_read_write").kv("path", options_.path).kv("audit_head", chain_.audit_seq);
+    return;
+  }
+  SG_LOG(error, "store_reopen_failed").kv("path", options_.path).kv("reason", s.ToString());
+  close_rocksdb();
+  read_only_until_space_.store(true, std::memory_order_release);
+  if (const auto back = open_rocksdb(); back.ok()) {
+    (void)load_chain();
+  } else {
+    SG_LOG(error, "store_reopen_failed").kv("path", options_.path).kv("reason", back.ToString());
+  }
 }
 
 void StoreImpl::seal_v1_consents() {

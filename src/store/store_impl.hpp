@@ -15,6 +15,11 @@
 //              chain back, fails the group with io_error and marks the store unhealthy; the next
 //              group first calls DB::Resume(), or reopens the DB when RocksDB calls the error
 //              fatal (recover()).
+//   full disk — DiskSpace keeps the free-space floor: below it every group fails no_space
+//              before RocksDB sees it. A start with too little room even after the reserve is
+//              given back opens RocksDB read-only (read_only_until_space_): reads work, writes
+//              fail no_space, and the writer, waking every 200 ms, opens read-write once the
+//              floor and the reserve fit again (the boot counter is written then).
 //   close    — stop accepting, let the writer drain the queue, join it, close RocksDB.
 #include <rocksdb/db.h>
 
@@ -30,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/disk_space.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
 
@@ -129,6 +135,9 @@ class StoreImpl final : public Store {
   /// After a fatal RocksDB error (Resume cannot clear it): close and open again, reload the
   /// chain state and counters. Writer thread; blocks readers meanwhile.
   rocksdb::Status reopen();
+  /// Writer thread, while read_only_until_space_: opens read-write once there is room.
+  void open_read_write_when_room();
+  rocksdb::Status write_boot_counter();
   void seal_v1_consents();
   void load_boot();
   rocksdb::Status load_chain();
@@ -172,10 +181,13 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> id_counter_{0};
 
   std::atomic<bool> healthy_{true};
-  // The free-space floor (space_ok): the last statvfs verdict and when it was taken.
-  bool space_ok() const;
-  mutable std::atomic<bool> space_ok_{true};
-  mutable std::atomic<std::int64_t> space_checked_ms_{0};
+  // The free-space floor: writes only while space_ok().
+  bool space_ok() const {
+    return !read_only_until_space_.load(std::memory_order_acquire) && space_.check();
+  }
+  mutable DiskSpace space_;
+  std::atomic<bool> read_only_until_space_{false};  // opened read-only on a full disk
+  std::uint64_t boot_counter_ = 0;                  // this boot's (written at open)
   std::atomic<std::int64_t> queued_mo_{0};
   std::atomic<std::int64_t> queued_receipt_{0};
   std::atomic<std::int64_t> queued_outbox_{0};

@@ -1,7 +1,6 @@
 // The writer thread: group commit of mutations, and the Batch they run against.
 #include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
-#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -436,9 +435,16 @@ void StoreImpl::writer_loop() {
   std::vector<Pending> group;
   group.reserve(kMaxGroup);
   for (;;) {
+    if (read_only_until_space_.load(std::memory_order_acquire)) open_read_write_when_room();
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (read_only_until_space_.load(std::memory_order_acquire)) {
+        // Read-only on a full disk: look at the free space again every 200 ms.
+        if (!queue_cv_.wait_for(lock, std::chrono::milliseconds(200), ready)) continue;
+      } else {
+        queue_cv_.wait(lock, ready);
+      }
       if (queue_.empty()) return;  // stopping, and everything queued is done
       const std::size_t n = std::min(queue_.size(), kMaxGroup);
       for (std::size_t i = 0; i < n; ++i) {
@@ -453,6 +459,11 @@ void StoreImpl::writer_loop() {
 
 void StoreImpl::run_group(std::vector<Pending>& group) {
   std::vector<std::error_code> results(group.size());
+  if (read_only_until_space_.load(std::memory_order_acquire)) {
+    std::fill(results.begin(), results.end(), make_error_code(StoreErrc::no_space));
+    finish(group, results);
+    return;
+  }
   if (need_resume_ && !recover()) {
     std::fill(results.begin(), results.end(), make_error_code(StoreErrc::io_error));
     write_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -563,34 +574,6 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     }
   }
   finish(group, results);
-}
-
-bool StoreImpl::space_ok() const {
-  if (options_.min_free_bytes == 0 || options_.read_only) return true;
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
-  auto last = space_checked_ms_.load(std::memory_order_relaxed);
-  if ((last != 0 && now - last < 100) ||
-      !space_checked_ms_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-    return space_ok_.load(std::memory_order_relaxed);
-  }
-  struct statvfs fs {};
-  if (::statvfs(options_.path.c_str(), &fs) != 0) return space_ok_.load(std::memory_order_relaxed);
-  const std::uint64_t free = std::uint64_t{fs.f_bavail} * fs.f_frsize;
-  const bool ok = free >= options_.min_free_bytes;
-  if (space_ok_.exchange(ok, std::memory_order_relaxed) != ok) {
-    if (ok) {
-      SG_LOG(info, "store_disk_ok").kv("path", options_.path).kv("free_mb", free >> 20);
-    } else {
-      SG_LOG(error, "store_disk_full")
-          .kv("path", options_.path)
-          .kv("free_mb", free >> 20)
-          .kv("floor_mb", options_.min_free_bytes >> 20)
-          .kv("effect", "writes refused until space returns");
-    }
-  }
-  return ok;
 }
 
 void StoreImpl::note_write_failure(const rocksdb::Status& s) {

@@ -3,7 +3,8 @@
 //               otherwise) and a file fills it below the store's free-space floor: the daemon
 //               stays up, refuses MTs 0x406 before they reach the carrier (so no MT goes out
 //               without its id map), answers MOs with a temporary error, is not ready, and comes
-//               up that way after a restart; when the space returns it writes again by itself.
+//               up that way after a restart, even with no byte free (RocksDB then opens
+//               read-only); when the space returns it writes again by itself.
 //               It aborted inside RocksDB (Debian's build asserts on a full disk), and again at
 //               every restart.
 #include <doctest/doctest.h>
@@ -97,7 +98,34 @@ TEST_SUITE("disk_full") {
     CHECK(submit(*again, mt(cfg::kAcmeNumber, cfg::kSubscriber, "still full")).status ==
           kStoreDiskFull);
 
-    // Space returns: writing resumes without a restart.
+    // kill -9 and a start with no byte free at all (it aborted opening RocksDB): the store
+    // gives RocksDB the reserve made at the first start to open with, and comes up refusing.
+    const auto fill_completely = [&] {
+      fill_until(point, filler, 0);
+      std::ofstream last(filler, std::ios::binary | std::ios::app);
+      const std::string page(4096, '\0');
+      while (free_bytes(point) > 0 && last.write(page.data(), page.size())) last.flush();
+      return free_bytes(point);
+    };
+    const auto restart_on_a_full_disk = [&](const char* text) {
+      h.kill9_daemon();
+      REQUIRE(fill_completely() == 0);
+      h.start_daemon(/*wait_ready=*/false);
+      CHECK(h.wait_readyz(503));
+      again = h.bind(cmd::kBindTransmitter);
+      CHECK(submit(*again, mt(cfg::kAcmeNumber, cfg::kSubscriber, text)).status == kStoreDiskFull);
+      CHECK(h.daemon().process().running());
+    };
+    CHECK(std::filesystem::exists(point + "/store/smppguard-reserve"));
+    restart_on_a_full_disk("no byte free");
+    CHECK(h.daemon_log().find("event=store_reserve_released") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(point + "/store/smppguard-reserve"));
+
+    // Again, with the reserve gone: RocksDB opens read-only, the daemon refuses the same way.
+    restart_on_a_full_disk("no byte free, no reserve");
+    CHECK(h.daemon_log().find("event=store_open_read_only") != std::string::npos);
+
+    // Space returns: writing resumes without a restart (read-write again, the reserve made).
     std::filesystem::remove(filler);
     std::this_thread::sleep_for(200ms);
     CHECK(mo(h.sim(), stopper, cfg::kAcmeNumber, "STOP") == 0);
@@ -105,5 +133,7 @@ TEST_SUITE("disk_full") {
     CHECK(submit(*again, mt(cfg::kAcmeNumber, stopper, "after the STOP")).status == kOptedOut);
     CHECK(submit(*again, mt(cfg::kAcmeNumber, cfg::kSubscriber, "space again")).status == 0);
     CHECK(h.daemon_log().find("event=store_disk_ok") != std::string::npos);
+    CHECK(h.daemon_log().find("event=store_read_write") != std::string::npos);
+    CHECK(std::filesystem::exists(point + "/store/smppguard-reserve"));
   }
 }  // TEST_SUITE

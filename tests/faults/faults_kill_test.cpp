@@ -285,8 +285,9 @@ TEST_SUITE("api_kill") {
       auto tx = h.bind(cmd::kBindTransmitter);
       for (int i = 0; i < kRounds; i += 2) {
         releasing.insert(subscribers[i]);
-        REQUIRE(submit(*tx, mt(admin::kPromoNumber, subscribers[i], "held " + subscribers[i]))
-                    .status == 0);
+        REQUIRE(
+            submit(*tx, mt(admin::kPromoNumber, subscribers[i], "held " + subscribers[i])).status ==
+            0);
       }
     }
     for (int i = 1; i < kRounds; i += 2) asking.insert(subscribers[i]);
@@ -336,8 +337,7 @@ TEST_SUITE("api_kill") {
     };
     (void)eventually(
         [&] {
-          return released().size() == releasing.size() &&
-                 opt_in_requests().size() == asking.size();
+          return released().size() == releasing.size() && opt_in_requests().size() == asking.size();
         },
         30s);
     const auto got_released = tally(releasing, released());
