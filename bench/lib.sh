@@ -87,3 +87,27 @@ programs:
 EOF
   } >"$file"
 }
+
+# start_daemon NAME STORE UPSTREAM_PORT: the daemon ($bin) on bench_config with window $WINDOW,
+# started into `pids` and ready; sets daemon_pid, smpp_port, http_port.
+start_daemon() {
+  local name=$1 store=$2 upstream=$3
+  bench_config "$tmp/$name.yaml" "$store" "$upstream" "$WINDOW" 2 warn
+  rm -f "$tmp/$name.ports"
+  "$bin" run --config "$tmp/$name.yaml" --ports-file "$tmp/$name.ports" >"$tmp/$name.log" 2>&1 &
+  daemon_pid=$!
+  pids+=("$daemon_pid")
+  wait_file "$tmp/$name.ports" 120
+  smpp_port=$(json_port "$tmp/$name.ports" smpp)
+  http_port=$(json_port "$tmp/$name.ports" http)
+  local i
+  for ((i = 0; i < 400; i++)); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/readyz")" = 200 ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "$bench_name: the daemon did not become ready; its log:" >&2
+  tail -20 "$tmp/$name.log" >&2
+  return 1
+}

@@ -48,17 +48,8 @@ sink_pid=$!
 pids+=("$sink_pid")
 wait_file "$tmp/sink.ports" 10
 
-bench_config "$tmp/daemon.yaml" "$tmp/store" "$(json_port "$tmp/sink.ports" smpp)" 64 2 warn
-"$bin" run --config "$tmp/daemon.yaml" --ports-file "$tmp/daemon.ports" >"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
-pids+=("$daemon_pid")
-wait_file "$tmp/daemon.ports" 120
-smpp_port=$(json_port "$tmp/daemon.ports" smpp)
-http_port=$(json_port "$tmp/daemon.ports" http)
-for ((i = 0; i < 400; i++)); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/readyz")" = 200 ] && break
-  sleep 0.05
-done
+WINDOW=64
+start_daemon daemon "$tmp/store" "$(json_port "$tmp/sink.ports" smpp)"
 
 log "running ${seconds}s: ${mt_rate} MT/s with receipts, ${mo_rate} MO/s"
 "$tools/smppguard-loadgen" --server "127.0.0.1:$smpp_port" --binds 4 --window 64 \
