@@ -42,7 +42,6 @@ class DiskSpace {
   void attach(std::shared_ptr<rocksdb::SstFileManager> sst_files) {
     sst_files_ = std::move(sst_files);
   }
-  std::uint64_t reserve_bytes() const { return reserve_bytes_; }
 
  private:
   std::optional<std::uint64_t> free_bytes() const;

@@ -195,9 +195,6 @@ rocksdb::Status StoreImpl::reopen() {
 
 void StoreImpl::load_boot() {
   const auto& path = options_.path;
-  // Read-only on a full disk: the schema and boot counter are written once it opens read-write.
-  const bool writes = !options_.read_only && !read_only_until_space_;
-  rocksdb::WriteBatch boot;
   std::string v;
   if (read_meta(kMetaSchemaVersion, v).ok()) {
     if (v.size() != 8) fail_open(path, "corrupt schema version");
@@ -206,18 +203,7 @@ void StoreImpl::load_boot() {
       fail_open(path, "schema version " + std::to_string(version) + " is newer than this build (" +
                           std::to_string(kSchemaVersion) + ")");
     }
-    if (version < 2 && writes) {
-      seal_v1_consents();
-      std::string value;
-      append_be64(value, kSchemaVersion);
-      boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
-    }
-  } else if (writes) {
-    std::string value;
-    append_be64(value, kSchemaVersion);
-    boot.Put(handle(Cf::meta), kMetaSchemaVersion, value);
   }
-
   std::uint64_t boot_counter = 0;
   if (const auto s = read_meta(kMetaBootCounter, v); s.ok() && v.size() == 8) {
     boot_counter = read_be64(v);
@@ -226,21 +212,19 @@ void StoreImpl::load_boot() {
   }
   if (!options_.read_only) ++boot_counter;
   boot_counter_ = boot_counter;
-  if (writes) {
-    std::string value;
-    append_be64(value, boot_counter);
-    boot.Put(handle(Cf::meta), kMetaBootCounter, value);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;  // ids of this boot must never be reissued after a crash
-    const auto s = db_->Write(wo, &boot);
-    if (!s.ok()) fail_open(path, "cannot write the boot counter: " + describe(s));
+  // Read-only on a full disk: the schema and boot counter are written once it opens read-write.
+  if (!options_.read_only && !read_only_until_space_) {
+    if (const auto s = write_boot_counter(); !s.ok()) {
+      fail_open(path, "cannot write the boot counter: " + describe(s));
+    }
   }
   id_prefix_ = id_node_part(options_.node_id) + "-" + base36(boot_counter) + "-";
 }
 
 rocksdb::Status StoreImpl::write_boot_counter() {
-  // After a read-only start on a full disk. No id was handed to a carrier meanwhile: every MT
-  // was refused before forwarding (no_space), so the counter read at open is still this boot's.
+  // At open, or after a read-only start on a full disk: no id was handed to a carrier meanwhile
+  // (every MT was refused before forwarding), so the counter read at open is still this boot's.
+  // An older schema is migrated first (schema 1: consent records sealed).
   rocksdb::WriteBatch boot;
   std::string value;
   append_be64(value, kSchemaVersion);
@@ -254,7 +238,7 @@ rocksdb::Status StoreImpl::write_boot_counter() {
   append_be64(value, boot_counter_);
   boot.Put(handle(Cf::meta), kMetaBootCounter, value);
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = true;  // ids of this boot must never be reissued after a crash
   return db_->Write(wo, &boot);
 }
 
