@@ -227,6 +227,13 @@ HttpResult Simulator::post_mo(const json::object& body, std::chrono::millisecond
   return http_post(http_port_, "/mo", json::serialize(body), timeout);
 }
 
+HttpResult Simulator::post_receipt(const std::string& carrier_message_id,
+                                   std::chrono::milliseconds timeout) {
+  json::object body;
+  body["message_id"] = carrier_message_id;
+  return http_post(http_port_, "/receipt", json::serialize(body), timeout);
+}
+
 void Simulator::add_rule(const std::string& prefix, const std::string& action, std::uint32_t status,
                          int delay_ms) {
   json::object o;

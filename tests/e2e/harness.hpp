@@ -174,6 +174,10 @@ class Simulator {
   /// POST /mo; returns the HTTP status and the JSON answer.
   HttpResult post_mo(const boost::json::object& body,
                      std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  /// POST /receipt {"message_id"} (the carrier's id; `stat` is the simulator's default); returns
+  /// the HTTP status and the JSON answer.
+  HttpResult post_receipt(const std::string& carrier_message_id,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(15));
   /// POST /rules {"prefix","action",...}.
   void add_rule(const std::string& prefix, const std::string& action, std::uint32_t status = 0,
                 int delay_ms = 0);

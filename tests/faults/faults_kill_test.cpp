@@ -9,6 +9,9 @@
 //                 confirmed, and the daemon is killed before the proxy's messages can all have
 //                 gone: after the restart every released MT and every confirmation reaches the
 //                 carrier (they were lost: released and confirmed in memory only).
+//   receipt_kill — receipts come from the carrier while no receiver of the account is bound, so
+//                 the proxy queues them, and the daemon is killed again and again meanwhile:
+//                 every receipt the carrier saw acknowledged reaches the account once it binds.
 //   api_kill    — an API consent change is answered, and the daemon killed at once: what the
 //                 change sends (the held MTs it releases, the opt-in request of confirm: true)
 //                 still reaches the carrier after the restart (they were staged in a second
@@ -269,6 +272,74 @@ TEST_SUITE("outbox_kill") {
     CHECK(submit(*tx, mt(cfg::kAcmeNumber, *waiting.begin(), "yes")).status == 0);
   }
 
+}  // TEST_SUITE
+
+TEST_SUITE("receipt_kill") {
+  TEST_CASE("queued receipts survive kill -9 until the account binds") {
+    HarnessOptions o;
+    o.opt_in = {{cfg::kSubscriber, cfg::kAcmeNumber}};
+    o.sim_args = {"--receipt-delay", "1h"};  // no automatic receipts: the test sends each one
+    o.config.upstream_throughput = 20;       // a throttled carrier link, as in outbox_kill
+    Harness h(o);
+    constexpr int kMessages = 60;
+    std::map<std::string, std::string> proxy_id;  // MT text -> the id the account was given
+    {
+      auto tx = h.bind(cmd::kBindTransmitter);
+      for (int i = 0; i < kMessages; ++i) {
+        const std::string text = "receipted " + std::to_string(i);
+        const auto a =
+            submit(*tx, mt(cfg::kAcmeNumber, cfg::kSubscriber, text, std::nullopt, /*rd=*/1));
+        REQUIRE(a.status == 0);
+        proxy_id[text] = a.message_id;
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> pending;  // carrier id, proxy id
+    for (const auto& m : wait_carrier_submits(h.sim(), kMessages, 30s)) {
+      pending.emplace_back(json_string(m, "message_id"), proxy_id.at(json_string(m, "text")));
+    }
+
+    // The carrier sends each receipt until it is acknowledged, as carriers retry; the daemon is
+    // killed under it. No receiver of app1 is bound, so every acknowledged receipt is queued.
+    std::set<std::string> acknowledged;  // proxy ids
+    std::atomic<bool> sent_all{false};
+    std::atomic<int> attempts{0};
+    std::thread carrier([&] {
+      for (const auto& [carrier_id, id] : pending) {
+        const auto give_up = std::chrono::steady_clock::now() + 60s;
+        while (std::chrono::steady_clock::now() < give_up) {
+          ++attempts;
+          const auto r = h.sim().post_receipt(carrier_id, 10s);
+          if (r.status == 200 && json_int(json::parse(r.body).as_object(), "status") == 0) {
+            acknowledged.insert(id);
+            break;
+          }
+          std::this_thread::sleep_for(50ms);
+        }
+        std::this_thread::sleep_for(100ms);  // spread over the kill cycles
+      }
+      sent_all = true;
+    });
+    std::mt19937 rng(20261204);
+    for (int c = 0; c < 10 && !sent_all; ++c) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 300));
+      h.kill9_daemon();
+      h.start_daemon(/*wait_ready=*/true);
+    }
+    carrier.join();
+    REQUIRE(acknowledged.size() == pending.size());
+
+    std::map<std::string, int> delivered;  // proxy id -> receipts that reached the account
+    auto rx = h.bind(cmd::kBindReceiver);
+    while (auto f = rx->receive_deliver(0, 3s)) {
+      if (is_receipt(*f)) ++delivered[read_receipt(*f).tlv_id];
+    }
+    const auto got = tally(acknowledged, delivered);
+    report("receipt_kill: " + std::to_string(acknowledged.size()) + " receipts acknowledged in " +
+           std::to_string(attempts.load()) + " attempts across kill -9s; " +
+           std::to_string(acknowledged.size() - got.missing) + " reached the account, " +
+           std::to_string(got.duplicates) + " duplicates");
+    CHECK(got.missing == 0);
+  }
 }  // TEST_SUITE
 
 TEST_SUITE("api_kill") {
