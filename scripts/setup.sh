@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev tzdata curl
   nodejs npm
   prometheus libnet-smpp-perl systemd
+  postgresql-15 libpq-dev haproxy
 )
 
 # Node.js may come from another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm

@@ -224,6 +224,13 @@ bool is_short_code(std::string_view number) {
   return number.size() >= 3 && number.size() <= 8 && all_digits(number);
 }
 
+bool is_plain_identifier(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  const auto lower = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  return lower(name[0]) && std::all_of(name.begin(), name.end(),
+                                       [&](char c) { return lower(c) || (c >= '0' && c <= '9'); });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 bool Account::ip_allowed(std::string_view ip) const {

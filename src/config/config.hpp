@@ -105,6 +105,9 @@ struct Cidr {
 bool is_e164(std::string_view number);
 /// True for a short code: 3 to 8 digits.
 bool is_short_code(std::string_view number);
+/// True for a plain lower-case SQL identifier, [a-z_][a-z0-9_]{0,62} (cluster.schema, which is
+/// written into SQL unquoted).
+bool is_plain_identifier(std::string_view name);
 
 /// SPEC section 5 default keyword sets; programs add theirs (Keywords). Matched after the MO
 /// text is normalised (case-fold, trim, collapsed whitespace).
@@ -131,6 +134,18 @@ struct StoreConfig {
   /// RocksDB run into a full disk; writing resumes by itself when space returns. 0 = no floor.
   std::uint32_t min_free_mb = 256;
   bool operator==(const StoreConfig&) const = default;
+};
+
+/// `cluster:` many nodes sharing one consent truth in PostgreSQL (docs/cluster.md). Absent: the
+/// node runs alone and needs no PostgreSQL.
+struct ClusterConfig {
+  /// libpq connection string or URI (usually ${SMPPGUARD_PG}); multi-host with
+  /// target_session_attrs=read-write follows a primary failover (required)
+  std::string postgres{};
+  std::string schema = "smppguard";  ///< PostgreSQL schema the daemon creates and migrates
+  /// Above this replication lag the node is not ready and refuses MTs (store_unavailable)
+  std::chrono::milliseconds max_lag = std::chrono::seconds(5);
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 /// `listen:` the proxy's own sockets.
@@ -338,15 +353,16 @@ struct ConfigIndex {
 struct Config {
   std::string node_id{};  ///< 1..16 of [A-Za-z0-9_-]; in proxy message ids and logs (required)
   StoreConfig store{};    ///< consent store
-  ListenConfig listen{};  ///< proxy sockets
-  AdminConfig admin{};    ///< /v1 API tokens
-  LogConfig log{};        ///< logging
-  std::vector<Account> accounts{};    ///< ESMEs allowed to bind (at least one)
-  std::vector<Upstream> upstreams{};  ///< carrier links (at least one)
-  std::vector<Route> routes{};        ///< MT routing, in order (at least one)
-  Defaults defaults{};                ///< shared settings
-  std::vector<Program> programs{};    ///< messaging programs (at least one)
-  ConfigIndex index{};                ///< derived; see build_index()
+  std::optional<ClusterConfig> cluster{};  ///< cluster mode (PostgreSQL); nullopt = one node
+  ListenConfig listen{};                   ///< proxy sockets
+  AdminConfig admin{};                     ///< /v1 API tokens
+  LogConfig log{};                         ///< logging
+  std::vector<Account> accounts{};         ///< ESMEs allowed to bind (at least one)
+  std::vector<Upstream> upstreams{};       ///< carrier links (at least one)
+  std::vector<Route> routes{};             ///< MT routing, in order (at least one)
+  Defaults defaults{};                     ///< shared settings
+  std::vector<Program> programs{};         ///< messaging programs (at least one)
+  ConfigIndex index{};                     ///< derived; see build_index()
 
   /// Rebuilds `index` from the vectors. Not thread-safe; call before sharing the Config.
   void build_index();

@@ -453,11 +453,12 @@ class ConfigReader {
 
   void read(const Field& root, Config& c) {
     MapReader m(ld_, root,
-                {"node_id", "store", "listen", "admin", "log", "accounts", "upstreams", "routes",
-                 "defaults", "programs"});
+                {"node_id", "store", "cluster", "listen", "admin", "log", "accounts", "upstreams",
+                 "routes", "defaults", "programs"});
     if (!m.valid()) return;
     if (auto f = m.require("node_id")) read_node_id(*f, c.node_id);
     if (auto f = m.require("store")) read_store(*f, c.store);
+    if (auto f = m.get("cluster")) read_cluster(*f, c.cluster.emplace());
     if (auto f = m.require("listen")) read_listen(*f, c.listen);
     if (auto f = m.get("admin")) read_admin(*f, c.admin);
     if (auto f = m.get("log")) read_log(*f, c.log);
@@ -514,6 +515,22 @@ class ConfigReader {
     if (auto v = m.get("sync")) ld_.read(*v, s.sync);
     if (auto v = m.get("message_map_ttl")) ld_.read(*v, s.message_map_ttl, true);
     if (auto v = m.get("min_free_mb")) ld_.read(*v, s.min_free_mb, 0, 1u << 20);
+  }
+
+  void read_cluster(const Field& f, ClusterConfig& c) {
+    MapReader m(ld_, f, {"postgres", "schema", "max_lag"});
+    if (auto v = m.require("postgres")) ld_.read_nonempty(*v, c.postgres);
+    if (auto v = m.get("schema")) {
+      const auto s = ld_.scalar(*v);
+      if (s && is_plain_identifier(*s)) {
+        c.schema = *s;
+      } else if (s) {
+        ld_.error(v->line, v->path,
+                  "must be 1 to 63 characters of a-z 0-9 _ (not starting with a digit), got " +
+                      quoted(*s));
+      }
+    }
+    if (auto v = m.get("max_lag")) ld_.read(*v, c.max_lag, true);
   }
 
   void read_address(const Field& f, HostPort& out) {

@@ -718,3 +718,30 @@ TEST_CASE("${NAME} is replaced from the environment") {
   EXPECT_ERROR(Doc().set(9, "    password: ${SG_TEST_EMPTY}").check(), 9, "accounts[0].password",
                "must not be empty");
 }
+
+TEST_CASE("cluster: absent is one node; present needs postgres and takes schema and max_lag") {
+  CHECK_FALSE(Doc().load().cluster.has_value());
+
+  ::setenv("SG_TEST_PG", "host=127.0.0.1 port=5432 dbname=sg", 1);
+  const Config c = Doc().add({"cluster:", "  postgres: ${SG_TEST_PG}"}).load();
+  REQUIRE(c.cluster.has_value());
+  CHECK(c.cluster->postgres == "host=127.0.0.1 port=5432 dbname=sg");
+  CHECK(c.cluster->schema == "smppguard");
+  CHECK(c.cluster->max_lag == std::chrono::seconds(5));
+
+  const Config d =
+      Doc()
+          .add({"cluster: { postgres: \"postgresql:///sg\", schema: sg_two, max_lag: 500ms }"})
+          .load();
+  CHECK(d.cluster->schema == "sg_two");
+  CHECK(d.cluster->max_lag == std::chrono::milliseconds(500));
+
+  EXPECT_ERROR(Doc().add({"cluster: { schema: sg }"}).check(), 23, "cluster.postgres",
+               "missing required key");
+  EXPECT_ERROR(Doc().add({"cluster: { postgres: x, schema: \"Sg; DROP\" }"}).check(), 23,
+               "cluster.schema",
+               "must be 1 to 63 characters of a-z 0-9 _ (not starting with a digit), got \"Sg; "
+               "DROP\"");
+  EXPECT_ERROR(Doc().add({"cluster: { postgres: x, max_lag: 0s }"}).check(), 23, "cluster.max_lag",
+               "must be greater than 0");
+}
