@@ -12,9 +12,9 @@
 #include "admin/audit_scan.hpp"
 #include "admin/consent_import.hpp"
 #include "admin/consent_json.hpp"
+#include "common/async.hpp"
 #include "common/log.hpp"
 #include "policy/numbers.hpp"
-#include "session/async.hpp"
 #include "session/esme_session.hpp"
 #include "session/registry.hpp"
 #include "session/store_ops.hpp"
@@ -51,6 +51,17 @@ HttpResponse method_not_allowed(std::string_view allow) {
 HttpResponse store_unavailable(std::string_view what) {
   return HttpResponse::error(503, "store_unavailable",
                              "the consent store cannot be read: " + std::string(what));
+}
+
+// A consent change the store did not take: 503, cluster_unavailable when PostgreSQL could not
+// commit it (SPEC section 9), store_unavailable otherwise.
+HttpResponse store_write_failed(std::error_code ec) {
+  if (ec == store::StoreErrc::cluster_unavailable) {
+    return HttpResponse::error(503, "cluster_unavailable",
+                               "the cluster cannot commit consent changes now: " + ec.message());
+  }
+  return HttpResponse::error(503, "store_unavailable",
+                             "the consent store did not take the change: " + ec.message());
 }
 
 // Query parameters: only the named ones are allowed, each at most once.
@@ -123,11 +134,11 @@ std::optional<ApiError> parse_msisdn(std::string_view text, std::string& out) {
 }
 
 /// Runs `fn` on the blocking pool and resumes on the caller's executor with its result, or
-/// nullopt when it threw (logged). Not a coroutine (see session::async_callback): `fn` must
+/// nullopt when it threw (logged). Not a coroutine (see async_callback): `fn` must
 /// outlive the wait, so pass a named local.
 template <typename R, typename F>
 auto offload(asio::thread_pool& pool, F& fn) {
-  return session::async_callback<std::optional<R>>([&pool, &fn](auto done) {
+  return async_callback<std::optional<R>>([&pool, &fn](auto done) {
     asio::post(pool, [&fn, done = std::move(done)]() mutable {
       std::optional<R> out;
       try {
@@ -185,8 +196,9 @@ std::string make_cursor(std::string_view program, std::string_view msisdn) {
 
 }  // namespace
 
-AdminApi::AdminApi(session::Services& services, session::ConsentServices& consent)
-    : services_(services), consent_(consent) {}
+AdminApi::AdminApi(session::Services& services, session::ConsentServices& consent,
+                   cluster::Link* cluster)
+    : services_(services), consent_(consent), cluster_(cluster) {}
 
 BodyMode AdminApi::body_policy(const HttpRequest& request) const {
   if (request.method == "POST" && request.path == "/v1/consents/import") {
@@ -269,6 +281,11 @@ asio::awaitable<HttpResponse> AdminApi::v1(HttpRequest& request, const config::A
     if (auto e = check_params(request, {})) co_return error(*e);
     co_return audit_head();
   }
+  if (seg.size() == 2 && seg[1] == "cluster") {
+    if (method != "GET") co_return method_not_allowed("GET");
+    if (auto e = check_params(request, {})) co_return error(*e);
+    co_return co_await cluster_status();
+  }
   if (seg.size() == 2 && seg[1] == "sessions") {
     if (method != "GET") co_return method_not_allowed("GET");
     if (auto e = check_params(request, {})) co_return error(*e);
@@ -286,11 +303,15 @@ asio::awaitable<HttpResponse> AdminApi::v1(HttpRequest& request, const config::A
 HttpResponse AdminApi::readyz() {
   const bool store_ok = services_.store.healthy() && services_.store.writable();
   const bool upstream_ok = services_.upstreams.any_bound();
+  // Cluster mode: the replica is caught up and within max_lag (always true without a cluster).
+  const bool replica_ok = services_.store.replica_ready();
+  const bool ready = store_ok && upstream_ok && replica_ok;
   json::object o;
   o["store"] = store_ok;
   o["upstream_bound"] = upstream_ok;
-  o["status"] = store_ok && upstream_ok ? "ready" : "not_ready";
-  return json_response(store_ok && upstream_ok ? 200 : 503, o);
+  if (services_.runtime.load()->config->cluster) o["replica"] = replica_ok;
+  o["status"] = ready ? "ready" : "not_ready";
+  return json_response(ready ? 200 : 503, o);
 }
 
 HttpResponse AdminApi::metrics() {
@@ -424,8 +445,7 @@ asio::awaitable<HttpResponse> AdminApi::change_consent(const HttpRequest& reques
         .kv("program", v.program->id)
         .kv("actor", actor.name)
         .kv("error", ec.message());
-    co_return HttpResponse::error(503, "store_unavailable",
-                                  "the consent store did not take the change: " + ec.message());
+    co_return store_write_failed(ec);
   }
   if (outcome.effect == policy::ConsentEffect::refused) {
     SG_LOG(info, "consent_change_refused")
@@ -459,7 +479,7 @@ struct ImportFlight {
     std::shared_ptr<session::ConsentServices::Staged> staged;  // what its commit staged
     std::error_code ec;
   };
-  session::Event event;
+  Event event;
   std::size_t in_flight = 0;
   std::vector<Finished> finished;
 };
@@ -843,6 +863,57 @@ HttpResponse AdminApi::audit_head() {
   o["seq"] = head->seq;
   o["hash"] = head->hash;
   return json_response(200, o);
+}
+
+asio::awaitable<HttpResponse> AdminApi::cluster_status() {
+  if (cluster_ == nullptr) {
+    co_return HttpResponse::error(404, "cluster_off",
+                                  "this node runs alone: its config has no cluster section");
+  }
+  // PostgreSQL is asked on the blocking pool, never on a network thread.
+  std::function<Result<cluster::ClusterStatus>()> ask = [this] { return cluster_->status(); };
+  const auto status = co_await offload<Result<cluster::ClusterStatus>>(services_.blocking, ask);
+  json::object o;
+  o["node_id"] = services_.runtime.load()->config->node_id;
+  json::array nodes;
+  json::object pg;
+  pg["state"] = cluster_->up() ? "up" : "down";
+  if (status && *status) {
+    pg["primary"] = (*status)->primary;
+    for (const auto& n : (*status)->nodes) {
+      json::object j;
+      j["node_id"] = n.node_id;
+      j["state"] = n.state;
+      if (n.lag_ms) {
+        j["lag_ms"] = *n.lag_ms;
+      } else {
+        j["lag_ms"] = nullptr;
+      }
+      json::object binds;
+      binds["esme"] = n.binds.esme;
+      binds["upstream"] = n.binds.upstream;
+      j["binds"] = binds;
+      j["last_seen"] = n.last_seen;
+      nodes.push_back(std::move(j));
+    }
+  } else {
+    // PostgreSQL cannot be asked: this node alone, as it knows itself.
+    pg["state"] = "down";
+    pg["primary"] = nullptr;
+    json::object j;
+    j["node_id"] = o["node_id"];
+    j["state"] = services_.store.replica_ready() ? "up" : "catching_up";
+    j["lag_ms"] = cluster_->lag_ms();
+    json::object binds;
+    binds["esme"] = static_cast<std::int64_t>(services_.registry.all().size());
+    binds["upstream"] = services_.upstreams.any_bound() ? 1 : 0;
+    j["binds"] = binds;
+    j["last_seen"] = nullptr;
+    nodes.push_back(std::move(j));
+  }
+  o["nodes"] = std::move(nodes);
+  o["postgres"] = std::move(pg);
+  co_return json_response(200, o);
 }
 
 HttpResponse AdminApi::sessions() {

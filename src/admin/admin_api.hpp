@@ -6,6 +6,7 @@
 //   GET /v1/consents?program=&state=&cursor=&limit=
 //   GET /v1/audit?msisdn=&program=&since=&until=&limit=&after_seq=   NDJSON, streamed
 //   GET /v1/sessions
+//   GET /v1/cluster                            cluster mode (404 cluster_off without it)
 //   GET /v1/reports/summary?program=&since=&until=
 // Everything under /v1 needs `Authorization: Bearer <token>` (401 without, 403 unknown); the
 // token's name is the audit actor ("api:<name>"). Errors are {"error":{"code","message"}}.
@@ -22,6 +23,7 @@
 #include <memory>
 
 #include "admin/http_server.hpp"
+#include "cluster/link.hpp"
 #include "policy/consent_api.hpp"
 #include "session/consent_chain.hpp"
 #include "session/services.hpp"
@@ -30,7 +32,9 @@ namespace smppguard::admin {
 
 class AdminApi {
  public:
-  AdminApi(session::Services& services, session::ConsentServices& consent);
+  /// `cluster` is null without a cluster section.
+  AdminApi(session::Services& services, session::ConsentServices& consent,
+           cluster::Link* cluster = nullptr);
 
   /// How HttpServer reads a request's body: streamed for POST /v1/consents/import.
   BodyMode body_policy(const HttpRequest& request) const;
@@ -56,6 +60,7 @@ class AdminApi {
   boost::asio::awaitable<HttpResponse> audit(const HttpRequest& request);
   boost::asio::awaitable<HttpResponse> report(const HttpRequest& request);
   HttpResponse sessions();
+  boost::asio::awaitable<HttpResponse> cluster_status();
   HttpResponse audit_head();
   HttpResponse readyz();
   HttpResponse metrics();
@@ -72,6 +77,7 @@ class AdminApi {
 
   session::Services& services_;
   session::ConsentServices& consent_;
+  cluster::Link* cluster_;
 };
 
 }  // namespace smppguard::admin

@@ -119,8 +119,11 @@ void ConsentImporter::completed(ImportBatch& batch, std::error_code ec) {
   if (ec || batch.outcomes.size() != batch.items.size()) {
     const std::string why = ec ? ec.message() : std::string("incomplete batch");
     for (const auto& item : batch.items) {
-      reject(item.line, ApiError{503, "store_unavailable",
-                                 "the consent store did not take this line: " + why});
+      reject(item.line, ec == store::StoreErrc::cluster_unavailable
+                            ? ApiError{503, "cluster_unavailable",
+                                       "the cluster cannot commit consent changes now: " + why}
+                            : ApiError{503, "store_unavailable",
+                                       "the consent store did not take this line: " + why});
     }
     return;
   }

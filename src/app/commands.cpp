@@ -37,6 +37,9 @@ int run_daemon(const std::string& config_path, const std::string& ports_file) {
                   DaemonOptions{.config_path = config_path, .ports_file = ports_file});
     daemon.start();
     return daemon.run();
+  } catch (const cluster::StartError& e) {
+    SG_LOG(error, "startup_failed").kv("error", e.what());
+    return e.exit_code();
   } catch (const std::exception& e) {
     SG_LOG(error, "startup_failed").kv("error", e.what());
     return 1;

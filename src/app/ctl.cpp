@@ -57,6 +57,7 @@ const char* const kUsageText =
     "  import FILE.ndjson\n"
     "  audit [--msisdn M] [--program P] [--since TIME] [--until TIME] [--limit N]\n"
     "  sessions\n"
+    "  cluster\n"
     "  report [--program P] [--since TIME] [--until TIME]\n"
     "  send --smpp HOST:PORT --system-id ID --password PW --from NUMBER --to MSISDN --text TEXT\n"
     "       [--category conversational|informational|promotional]\n"
@@ -520,6 +521,28 @@ int sessions(Client& client, const Args& args) {
   return kOk;
 }
 
+int cluster(Client& client, const Args& args) {
+  const auto a = client.request(http::verb::get, "/v1/cluster");
+  if (a.status >= 300) return api_error(a);
+  if (args.json) {
+    std::fputs(a.body.c_str(), stdout);
+    return kOk;
+  }
+  const auto o = json::parse(a.body).as_object();
+  const auto& pg = o.at("postgres").as_object();
+  std::printf("this node %s; PostgreSQL %s, primary %s\n\n", str(o, "node_id").c_str(),
+              str(pg, "state").c_str(), str(pg, "primary").c_str());
+  std::vector<Row> rows;
+  for (const auto& v : o.at("nodes").as_array()) {
+    const auto& n = v.as_object();
+    const auto& b = n.at("binds").as_object();
+    rows.push_back({str(n, "node_id"), str(n, "state"), str(n, "lag_ms"), str(b, "esme"),
+                    str(b, "upstream"), str(n, "last_seen")});
+  }
+  print_table({"NODE", "STATE", "LAG_MS", "ESME_BINDS", "UPSTREAM_BINDS", "LAST_SEEN"}, rows);
+  return kOk;
+}
+
 int report(Client& client, const Args& args) {
   const auto a = client.request(http::verb::get,
                                 "/v1/reports/summary" + query(args, {"program", "since", "until"}));
@@ -747,6 +770,7 @@ int ctl(const std::vector<std::string>& argv) {
     if (command == "import") return import_file(client, args);
     if (command == "audit") return audit(client, args);
     if (command == "sessions") return sessions(client, args);
+    if (command == "cluster") return cluster(client, args);
     if (command == "report") return report(client, args);
     return usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {

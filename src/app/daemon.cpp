@@ -23,11 +23,17 @@ Daemon::Daemon(config::Config config, DaemonOptions options, ChainFactory chains
       signals_(io_) {}
 
 Daemon::~Daemon() {
+  if (cluster_) cluster_->stop();
   if (store_) store_->close();
 }
 
 void Daemon::start() {
   log::set_level(initial_.log.level);
+  if (initial_.cluster) {
+    // Connects, migrates and claims node_id first: a second process with this id exits 2
+    // before it touches the store (cluster::StartError).
+    cluster_ = cluster::Link::open(*initial_.cluster, initial_.node_id, metrics_);
+  }
   std::error_code ec;
   std::filesystem::create_directories(initial_.store.path, ec);
   store::StoreOptions so;
@@ -37,6 +43,7 @@ void Daemon::start() {
   so.message_map_ttl = initial_.store.message_map_ttl;
   so.min_free_bytes = std::uint64_t{initial_.store.min_free_mb} << 20;
   store_ = store::Store::open(so, SystemClock::instance());
+  if (cluster_) store_->attach_cluster(cluster_);
 
   auto cfg = std::make_shared<const config::Config>(initial_);
   runtime_ = std::make_unique<session::RuntimeHolder>(
@@ -54,7 +61,7 @@ void Daemon::start() {
     upstreams_.add(std::make_unique<session::UpstreamPool>(*services_, *intake_, up));
   }
   listener_ = std::make_unique<session::EsmeListener>(*services_, cfg->listen.smpp);
-  admin_ = std::make_unique<admin::AdminApi>(*services_, *consent_);
+  admin_ = std::make_unique<admin::AdminApi>(*services_, *consent_, cluster_.get());
   http_ = std::make_unique<admin::HttpServer>(
       io_, cfg->listen.http,
       [this](admin::HttpRequest& r) -> asio::awaitable<admin::HttpResponse> {
@@ -71,6 +78,14 @@ void Daemon::start() {
   metrics_.queue_depth("outbox").Set(
       static_cast<double>(store_->queued_deliveries(store::DeliveryKind::outbox)));
 
+  if (cluster_) {
+    cluster_->start(*store_, [this] {
+      cluster::NodeBinds b;
+      b.esme = static_cast<int>(registry_.all().size());
+      for (const auto& link : upstreams_.links()) b.upstream += link.bound ? 1 : 0;
+      return b;
+    });
+  }
   listener_->start();
   http_->start();
   upstreams_.start();
@@ -147,13 +162,14 @@ bool Daemon::reload() {
     const auto current = runtime_->load();
     const auto& old = *current->config;
     if (next.node_id != old.node_id || next.store != old.store || next.listen != old.listen ||
-        next.upstreams != old.upstreams) {
+        next.upstreams != old.upstreams || next.cluster != old.cluster) {
       SG_LOG(warn, "reload_partial")
-          .kv("detail", "node_id, store, listen and upstreams changes need a restart");
+          .kv("detail", "node_id, store, listen, upstreams and cluster changes need a restart");
       next.node_id = old.node_id;
       next.store = old.store;
       next.listen = old.listen;
       next.upstreams = old.upstreams;
+      next.cluster = old.cluster;
       next.build_index();
     }
     log::set_level(next.log.level);
@@ -219,6 +235,7 @@ int Daemon::run() {
   for (auto& t : threads) t.join();
   blocking_.join();
   log_audit_head();
+  if (cluster_) cluster_->stop();  // the tail applies into the store: stop it first
   store_->close();
   SG_LOG(info, "stopped");
   return 0;

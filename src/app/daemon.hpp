@@ -17,6 +17,7 @@
 
 #include "admin/admin_api.hpp"
 #include "admin/http_server.hpp"
+#include "cluster/link.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "session/consent_chain.hpp"
@@ -82,6 +83,7 @@ class Daemon {
   bool signals_added_ = false;
 
   metrics::Metrics metrics_;
+  std::shared_ptr<cluster::Link> cluster_;  // cluster mode only; declared before the store
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<session::RuntimeHolder> runtime_;
   session::SessionRegistry registry_;

@@ -12,7 +12,7 @@ namespace {
 // Only ever append; never edit a migration that has shipped.
 const std::vector<std::vector<std::string>>& migrations() {
   static const std::vector<std::vector<std::string>> all = {
-      // 1: nodes (the id claim, heartbeats, binds) and the change log every node tails.
+      // 1: nodes (the id claim, heartbeats, binds), the consent log, consents and audit.
       {
           R"(CREATE TABLE {s}.nodes (
                node_id text PRIMARY KEY,
@@ -20,23 +20,45 @@ const std::vector<std::vector<std::string>>& migrations() {
                started_at timestamptz,
                last_seen timestamptz,
                lag_ms bigint,
+               state text,
                esme_binds integer NOT NULL DEFAULT 0,
                upstream_binds integer NOT NULL DEFAULT 0))",
-          // xid: the writing transaction, the key of the gap-safe order (docs/cluster.md,
-          // "The change log"); pos: the order within and between transactions of one xid.
-          R"(CREATE TABLE {s}.changes (
-               xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-               pos bigint GENERATED ALWAYS AS IDENTITY,
+          // The consent log: one row per committed version, written under the cluster's write
+          // lock, so versions commit in their order (docs/cluster.md, "The consent log").
+          R"(CREATE TABLE {s}.consent_log (
+               version bigint PRIMARY KEY,
                at timestamptz NOT NULL DEFAULT clock_timestamp(),
                node_id text NOT NULL,
-               kind text NOT NULL,
-               body bytea NOT NULL DEFAULT ''::bytea,
-               PRIMARY KEY (xid, pos)))",
-          "CREATE INDEX changes_at ON {s}.changes (at)",
+               body bytea NOT NULL))",
+          "CREATE INDEX consent_log_at ON {s}.consent_log (at)",
+          // The current record of each subscriber, for operators' SQL and for a new replica.
+          R"(CREATE TABLE {s}.consents (
+               owner text NOT NULL,
+               msisdn text NOT NULL,
+               state text NOT NULL,
+               updated_at timestamptz,
+               audit_seq bigint NOT NULL,
+               version bigint NOT NULL,
+               record bytea NOT NULL,
+               PRIMARY KEY (owner, msisdn)))",
+          // The one audit chain of the cluster (smppguard audit verify --cluster walks it).
+          R"(CREATE TABLE {s}.audit (
+               seq bigint PRIMARY KEY,
+               at timestamptz NOT NULL,
+               program text NOT NULL,
+               msisdn text NOT NULL,
+               event text NOT NULL,
+               prev_hash text NOT NULL,
+               hash text NOT NULL,
+               version bigint NOT NULL,
+               entry bytea NOT NULL))",
+          "CREATE INDEX audit_msisdn ON {s}.audit (msisdn, seq)",
       },
   };
   return all;
 }
+
+}  // namespace
 
 std::string with_schema(std::string sql, const std::string& schema) {
   for (auto at = sql.find("{s}"); at != std::string::npos; at = sql.find("{s}", at)) {
@@ -45,12 +67,6 @@ std::string with_schema(std::string sql, const std::string& schema) {
   }
   return sql;
 }
-
-// The advisory-lock class of a schema: hashtext('smppguard:' || schema). Object 0 is the
-// migration lock; nodes use their lock_key (an identity, from 1).
-constexpr const char* kLockClass = "hashtext('smppguard:' || $1::text)";
-
-}  // namespace
 
 asio::awaitable<Result<MigrateReport>> migrate(PgConnection& pg, const std::string& schema,
                                                std::chrono::milliseconds timeout) {

@@ -14,6 +14,14 @@
 
 namespace smppguard::cluster {
 
+/// The advisory-lock class of a schema, with the schema name as $1: hashtext('smppguard:' ||
+/// schema). Object 0 is the cluster's write lock (migrations and consent log versions); nodes
+/// claim their id with their lock_key (an identity, from 1).
+inline constexpr const char* kLockClass = "hashtext('smppguard:' || $1::text)";
+
+/// `sql` with every "{s}" replaced by the schema name.
+std::string with_schema(std::string sql, const std::string& schema);
+
 /// The schema version this build creates and understands.
 inline constexpr int kPgSchemaVersion = 1;
 

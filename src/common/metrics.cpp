@@ -265,6 +265,22 @@ prometheus::Gauge& Metrics::queue_depth(std::string_view queue) {
   });
 }
 
+void Metrics::enable_cluster() {
+  if (cluster_lag_ != nullptr) return;
+  cluster_lag_ = &prometheus::BuildGauge()
+                      .Name("smppguard_cluster_lag_seconds")
+                      .Help(
+                          "Age of the oldest cluster commit this node has not applied; 0 "
+                          "when caught up.")
+                      .Register(*registry_)
+                      .Add({});
+  cluster_up_ = &prometheus::BuildGauge()
+                     .Name("smppguard_cluster_up")
+                     .Help("1 while this node's PostgreSQL link is up.")
+                     .Register(*registry_)
+                     .Add({});
+}
+
 std::string Metrics::serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }

@@ -62,6 +62,12 @@ class Metrics {
   /// smppguard_audit_head_seq: the seq of the newest audit entry (anchor its hash elsewhere:
   /// GET /v1/audit/head).
   prometheus::Gauge& audit_head_seq() { return *audit_head_seq_; }
+  /// Cluster mode: registers smppguard_cluster_lag_seconds (this node's replication lag) and
+  /// smppguard_cluster_up (1 while its PostgreSQL link is up). Once, at start.
+  void enable_cluster();
+  /// Only after enable_cluster().
+  prometheus::Gauge& cluster_lag_seconds() { return *cluster_lag_; }
+  prometheus::Gauge& cluster_up() { return *cluster_up_; }
   /// smppguard_window_in_flight{side,name}.
   prometheus::Gauge& window_in_flight(Side side, std::string_view name);
   /// smppguard_queue_depth{queue="held_mt|mo|receipt"}.
@@ -103,6 +109,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* binds_;
   prometheus::Family<prometheus::Gauge>* upstream_up_;
   prometheus::Gauge* audit_head_seq_;
+  prometheus::Gauge* cluster_lag_ = nullptr;
+  prometheus::Gauge* cluster_up_ = nullptr;
   prometheus::Family<prometheus::Gauge>* window_;
   prometheus::Family<prometheus::Gauge>* queue_depth_;
   prometheus::Histogram* policy_decision_;

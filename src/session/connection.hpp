@@ -29,8 +29,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/async.hpp"
 #include "common/metrics.hpp"
-#include "session/async.hpp"
 #include "session/errors.hpp"
 
 namespace smppguard::session {

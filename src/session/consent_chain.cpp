@@ -56,6 +56,12 @@ policy::MtDecision read_and_decide(Services& services, const config::Config& con
     report_read_error(services, "disk_full", make_error_code(store::StoreErrc::no_space));
     return policy::refusal(config, policy::Reason::store_unavailable);
   }
+  if (!services.store.replica_ready()) {
+    // Cluster mode: this replica is catching up or lags beyond max_lag (SPEC section 9).
+    report_read_error(services, "replica_behind",
+                      make_error_code(store::StoreErrc::cluster_unavailable));
+    return policy::refusal(config, policy::Reason::store_unavailable);
+  }
   store::ConsentPair pair;
   if (const auto ec =
           services.store.get_consent_pair(program.id, program.tenant, subject.msisdn, pair)) {
@@ -889,11 +895,13 @@ asio::awaitable<MoVerdict> ConsentChain::on_mo(MoRequest& request) {
   services_.metrics.policy_decision_seconds().Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (ec) {
-    // Nothing was recorded: a temporary error makes the carrier send the MO again.
+    // Nothing was recorded: a temporary error makes the carrier send the MO again
+    // (ESME_RMSGQFUL while the cluster cannot commit a consent change, SPEC section 9).
     services_.metrics.store_error("mo");
     SG_LOG(error, "mo_not_recorded").kv("program", program.id).kv("error", ec.message());
     verdict.forward = false;
-    verdict.status = st::kEsmeRxTAppn;
+    verdict.status =
+        ec == store::StoreErrc::cluster_unavailable ? st::kEsmeRmsgqful : st::kEsmeRxTAppn;
     co_return verdict;
   }
   if (!whole) {

@@ -3,7 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <system_error>
 
-#include "session/async.hpp"
+#include "common/async.hpp"
 #include "store/store.hpp"
 
 namespace smppguard::session {

@@ -21,9 +21,9 @@
 #include <unordered_map>
 
 #include "admin/http_server.hpp"
+#include "common/async.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
-#include "session/async.hpp"
 #include "session/bind_state.hpp"
 #include "session/connection.hpp"
 
@@ -906,7 +906,7 @@ asio::awaitable<HttpResponse> Simulator::Impl::post_mo(const HttpRequest& reques
     }
     // Only reference captures in a lambda that is a temporary of a co_await expression: GCC 12
     // destroys such temporaries' owning captures twice.
-    const auto outcome = co_await session::async_callback<SendOutcome>(
+    const auto outcome = co_await async_callback<SendOutcome>(
         [&target, &frame](auto done) { target->request(std::move(frame), std::move(done)); });
     if (outcome.error == session::SessionErrc::timeout) {
       co_return HttpResponse::error(504, "timeout", "no response from the ESME within 5 s");
@@ -951,7 +951,7 @@ asio::awaitable<HttpResponse> Simulator::Impl::post_receipt(const HttpRequest& r
   auto outcome = ReceiptOutcome::unknown_id;
   SendOutcome sent;
   if (number) {
-    sent = co_await session::async_callback<SendOutcome>([&](auto done) {
+    sent = co_await async_callback<SendOutcome>([&](auto done) {
       outcome = send_receipt(*number, stat, false, done);
       if (outcome != ReceiptOutcome::sent) done(SendOutcome{});
     });

@@ -540,6 +540,54 @@ bool decode_outbox(std::string_view in, OutboxMessage& m) {
   return detail::decode(held, m.held);
 }
 
+// ---- replicated changes (cluster mode) ---------------------------------------------------------
+std::string encode_change(const ReplicatedChange& c) {
+  std::string out;
+  detail::Encoder e(out);
+  e.u8(detail::kValueVersion);
+  e.varint(c.version);
+  e.varint(c.consents.size());
+  std::string value;
+  for (const auto& r : c.consents) {
+    e.u8(r.tenant ? 1 : 0);
+    e.str(r.owner);
+    e.str(r.msisdn);
+    e.varint(r.record.audit_seq);  // not in the v1 record encoding
+    detail::encode(r.record, value);
+    e.str(value);
+  }
+  e.varint(c.audit.size());
+  for (const auto& a : c.audit) {
+    detail::encode(a, value);
+    e.str(value);
+  }
+  return out;
+}
+
+bool decode_change(std::string_view in, ReplicatedChange& c) {
+  detail::Decoder d(in);
+  std::uint64_t n = 0;
+  if (!d.version() || !d.varint(c.version) || !d.varint(n) || n > in.size()) return false;
+  c.consents.assign(static_cast<std::size_t>(n), {});
+  std::string value;
+  for (auto& r : c.consents) {
+    std::uint8_t tenant = 0;
+    std::uint64_t audit_seq = 0;
+    if (!d.u8(tenant) || tenant > 1 || !d.str(r.owner) || !d.str(r.msisdn) ||
+        !d.varint(audit_seq) || !d.str(value) || !detail::decode(value, r.record)) {
+      return false;
+    }
+    r.tenant = tenant == 1;
+    r.record.audit_seq = audit_seq;
+  }
+  if (!d.varint(n) || n > in.size()) return false;
+  c.audit.assign(static_cast<std::size_t>(n), {});
+  for (auto& a : c.audit) {
+    if (!d.str(value) || !detail::decode(value, a)) return false;
+  }
+  return d.done();
+}
+
 }  // namespace smppguard::store
 
 namespace smppguard::store::detail {

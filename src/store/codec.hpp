@@ -29,6 +29,7 @@ inline constexpr std::string_view kMetaBootCounter = "boot_counter";
 inline constexpr std::string_view kMetaAuditHead = "audit_head";
 inline constexpr std::string_view kMetaQueueSeq = "queue_seq";
 inline constexpr std::string_view kMetaHeldSeq = "held_seq";
+inline constexpr std::string_view kMetaClusterVersion = "cluster_version";  // cluster mode
 // 2: consent records are sealed (a store of version 1 is sealed at its first read-write open).
 inline constexpr std::uint32_t kSchemaVersion = 2;
 

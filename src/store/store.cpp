@@ -328,7 +328,8 @@ rocksdb::Status StoreImpl::load_chain() {
     }
   }
   for (auto [key, slot] :
-       {std::pair{kMetaQueueSeq, &chain.queue_seq}, std::pair{kMetaHeldSeq, &chain.held_seq}}) {
+       {std::pair{kMetaQueueSeq, &chain.queue_seq}, std::pair{kMetaHeldSeq, &chain.held_seq},
+        std::pair{kMetaClusterVersion, &chain.cluster_version}}) {
     s = read_meta(key, v);
     if (s.ok() && v.size() == 8) {
       *slot = read_be64(v);
@@ -363,6 +364,7 @@ rocksdb::Status StoreImpl::load_chain() {
     }
     if (!it->status().ok()) return it->status();
   }
+  cluster_version_.store(chain.cluster_version, std::memory_order_release);
   chain_ = std::move(chain);
   queued_mo_ = mo;
   queued_receipt_ = receipt;

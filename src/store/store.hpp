@@ -41,6 +41,10 @@ enum class StoreErrc {
   mutation_failed = 7,  // the mutation threw; nothing it staged was written
   read_only = 8,        // a write submitted to a store opened with read_only
   no_space = 9,         // the filesystem is below StoreOptions::min_free_bytes: nothing written
+  /// Cluster mode: the consent change could not be committed in PostgreSQL (unreachable, or this
+  /// replica too far behind to write): nothing written. Temporary.
+  cluster_unavailable = 10,
+  diverged = 11,  // cluster mode: a replicated change does not follow this replica's history
 };
 const std::error_category& store_category();
 std::error_code make_error_code(StoreErrc e);
@@ -136,6 +140,27 @@ class Batch {
   virtual Result<std::vector<MoPart>> mo_parts(std::string_view message, std::uint16_t ref,
                                                std::uint8_t total) = 0;
   virtual void remove_mo_parts(std::string_view message, std::uint16_t ref, std::uint8_t total) = 0;
+};
+
+/// Cluster mode (docs/cluster.md, "Writes"): what the store's writer asks of the cluster's system
+/// of record. cluster::Link implements it. The writer calls begin() before the first consent or
+/// audit access of a group, runs the group, then commit(): the group's consent and audit writes
+/// are committed in PostgreSQL before RocksDB sees them, and a group that cannot commit there
+/// fails (cluster_unavailable) with nothing written.
+class ClusterGate {
+ public:
+  virtual ~ClusterGate() = default;
+  /// Writer thread. Opens a transaction that holds the cluster's write lock and returns the
+  /// versions committed after `applied` (the group applies them before its own writes, so it
+  /// decides on the cluster's latest state). An error means no transaction is open.
+  virtual Result<std::vector<ReplicatedChange>> begin(std::uint64_t applied) = 0;
+  /// Writer thread, after a successful begin(): commits `change` as the next version and ends
+  /// the transaction (an empty change only ends it). An error: nothing may be acknowledged (the
+  /// commit may still have happened; the replica then receives it like any other version).
+  virtual std::error_code commit(const ReplicatedChange& change) = 0;
+  /// Any thread: whether MTs may be decided from this replica (SPEC section 9: caught up, lag
+  /// within max_lag while PostgreSQL is reachable).
+  virtual bool ready() const = 0;
 };
 
 /// A unit of work for the writer thread. Throwing discards what it staged and fails its completion
@@ -277,6 +302,19 @@ class Store {
   virtual bool writable() const = 0;
 
   virtual StoreStats stats() const = 0;
+
+  // ---- cluster mode (docs/cluster.md) ----------------------------------------------------------
+  /// Makes this store a replica of the cluster behind `gate`: from now on consent and audit writes
+  /// commit there first. Once, before traffic.
+  virtual void attach_cluster(std::shared_ptr<ClusterGate> gate) = 0;
+  /// The last version of the cluster's consent log applied here (0 for a new replica). Any thread.
+  virtual std::uint64_t cluster_version() const = 0;
+  /// Applies replicated versions in order; those at or below cluster_version() are skipped (a
+  /// version this node wrote itself, or one applied by a group's begin()). A gap or a change that
+  /// does not link to this replica's audit chain fails with `diverged`, nothing applied.
+  virtual void apply_replicated(std::vector<ReplicatedChange> changes, Completion done) = 0;
+  /// True without a cluster; with one, ClusterGate::ready().
+  virtual bool replica_ready() const = 0;
 
   /// Stops the writer after draining what is queued, then closes RocksDB; later reads fail
   /// `closed`. Idempotent; any thread but the writer (a completion must not call it).

@@ -52,6 +52,7 @@ struct ChainState {
   std::string audit_hash;
   std::uint64_t queue_seq = 0;
   std::uint64_t held_seq = 0;
+  std::uint64_t cluster_version = 0;  // cluster mode: the consent log's last version applied
 };
 
 /// Changes to the in-memory item counters made by a mutation or a group.
@@ -108,6 +109,15 @@ class StoreImpl final : public Store {
   bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
   bool writable() const override { return space_ok(); }
   StoreStats stats() const override;
+  void attach_cluster(std::shared_ptr<ClusterGate> gate) override;
+  std::uint64_t cluster_version() const override {
+    return cluster_version_.load(std::memory_order_acquire);
+  }
+  void apply_replicated(std::vector<ReplicatedChange> changes, Completion done) override;
+  bool replica_ready() const override {
+    const auto* gate = gate_ready_.load(std::memory_order_acquire);
+    return gate == nullptr || gate->ready();
+  }
   void close() override;
 
   // ---- for BatchImpl (writer thread) and testing.cpp --------------------------------------
@@ -118,6 +128,12 @@ class StoreImpl final : public Store {
   std::shared_mutex& db_mutex() const { return db_mutex_; }
   const StoreOptions& options() const { return options_; }
   std::int64_t now_ms() const { return to_unix_ms(clock_.now()); }
+  /// Cluster mode, from a mutation's first consent or audit access (writer thread): opens the
+  /// group's cluster transaction and applies what other nodes committed meanwhile. Nothing
+  /// without a cluster or when the group already did it.
+  void cluster_enter();
+  /// True when the group could not open its cluster transaction: consent and audit writes fail.
+  bool cluster_refuses_writes() const { return group_cluster_ == GroupCluster::down; }
   /// Point read into `value`; false with ec clear when absent.
   bool get_raw(Cf cf, std::string_view key, rocksdb::PinnableSlice& value,
                std::error_code& ec) const;
@@ -127,6 +143,8 @@ class StoreImpl final : public Store {
     Mutation mutation;
     bool sync = false;
     Completion done;
+    std::vector<ReplicatedChange> replicated{};  // apply_replicated(): applied instead
+    bool replication = false;
   };
   static constexpr std::size_t kMaxGroup = 1024;
 
@@ -152,6 +170,10 @@ class StoreImpl final : public Store {
   void run_group(std::vector<Pending>& group);
   void note_write_failure(const rocksdb::Status& s);
   void finish(std::vector<Pending>& group, const std::vector<std::error_code>& results);
+  std::error_code run_replicated(const Pending& p, Overlay& overlay);
+  /// Cluster mode, after the group's mutations: commits their consent and audit writes in
+  /// PostgreSQL (ending the transaction). False when the group must fail with `failure`.
+  bool cluster_commit(Overlay& overlay, std::error_code& failure);
   Result<std::optional<MessageRoute>> read_route(std::string_view proxy_id) const;
 
   StoreOptions options_;
@@ -173,6 +195,17 @@ class StoreImpl final : public Store {
 
   // Writer thread only.
   ChainState chain_;
+  // Cluster mode: the gate (set once, under queue_mutex_, before traffic; the writer copies it
+  // with each group) and the state of the group being run.
+  std::shared_ptr<ClusterGate> gate_;
+  std::atomic<ClusterGate*> gate_ready_{nullptr};
+  std::shared_ptr<ClusterGate> group_gate_;
+  enum class GroupCluster { none, open, down };
+  GroupCluster group_cluster_ = GroupCluster::none;
+  Overlay* group_overlay_ = nullptr;
+  ReplicatedChange group_change_;  // the group's own consent and audit writes
+  ChainState mutation_start_;      // what a failing mutation rolls the chain back to
+  std::atomic<std::uint64_t> cluster_version_{0};
   bool need_resume_ = false;
   std::chrono::steady_clock::time_point next_reopen_{};
   bool unsynced_writes_ = false;

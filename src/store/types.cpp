@@ -81,6 +81,11 @@ class StoreCategory final : public std::error_category {
         return "mutation failed; nothing it staged was written";
       case StoreErrc::read_only:
         return "store is open read-only";
+      case StoreErrc::cluster_unavailable:
+        return "the cluster cannot commit consent changes now (PostgreSQL unreachable or this "
+               "replica behind)";
+      case StoreErrc::diverged:
+        return "a replicated change does not follow this replica's history";
     }
     return "unknown store error";
   }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smppguard::store {
 
@@ -179,5 +180,28 @@ struct OutboxMessage {
 /// The outbox item's payload (DeliveryItem::pdu) and back; false when it does not decode.
 std::string encode_outbox(const OutboxMessage& message);
 bool decode_outbox(std::string_view in, OutboxMessage& message);
+
+/// Cluster mode (docs/cluster.md): one version of the cluster's consent log, what one node's
+/// writer group committed: the consent records it wrote (as sealed, audit_seq set) and the audit
+/// entries it appended (seq, prev_hash and hash set), in the order they were written.
+struct ReplicatedConsent {
+  bool tenant = false;  // a tenant-wide record (owner is the tenant) or a program's (owner: id)
+  std::string owner;
+  std::string msisdn;
+  ConsentRecord record;
+
+  bool operator==(const ReplicatedConsent&) const = default;
+};
+struct ReplicatedChange {
+  std::uint64_t version = 0;
+  std::vector<ReplicatedConsent> consents;
+  std::vector<AuditEntry> audit;  // ascending seq, each linked to the one before
+
+  bool empty() const { return consents.empty() && audit.empty(); }
+  bool operator==(const ReplicatedChange&) const = default;
+};
+/// The change as bytes (its body in PostgreSQL) and back; false when it does not decode.
+std::string encode_change(const ReplicatedChange& change);
+bool decode_change(std::string_view in, ReplicatedChange& change);
 
 }  // namespace smppguard::store

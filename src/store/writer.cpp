@@ -50,8 +50,10 @@ void encode_route_entries(const MessageRoute& route, std::int64_t now_ms, std::i
 /// Writer thread only.
 class BatchImpl final : public Batch {
  public:
-  BatchImpl(StoreImpl& store, const Overlay& group, ChainState& chain)
-      : store_(store), group_(group), chain_(chain), now_ms_(store.now_ms()) {}
+  /// `local`: a mutation's batch (in cluster mode its consent and audit accesses go through the
+  /// cluster); false for the batch that applies replicated versions.
+  BatchImpl(StoreImpl& store, const Overlay& group, ChainState& chain, bool local = true)
+      : store_(store), group_(group), chain_(chain), now_ms_(store.now_ms()), local_(local) {}
 
   Overlay& staged() { return staged_; }
 
@@ -65,8 +67,46 @@ class BatchImpl final : public Batch {
       }
       encode_consent(key, write.record, value);
       put(Cf::consent, key, value);
+      written_.consents.push_back(
+          {write.tenant, std::move(write.owner), std::move(write.msisdn), write.record});
     }
     consent_writes_.clear();
+  }
+  /// After seal(): the consent records and audit entries this mutation wrote (cluster mode
+  /// commits them in PostgreSQL), moved onto `change`.
+  void take_written(ReplicatedChange& change) {
+    for (auto& c : written_.consents) change.consents.push_back(std::move(c));
+    for (auto& a : written_.audit) change.audit.push_back(std::move(a));
+    written_ = {};
+  }
+
+  /// Applies one replicated version (not a local batch): its audit entries must continue this
+  /// replica's chain, or it throws `diverged`.
+  void apply(const ReplicatedChange& change) {
+    for (const auto& entry : change.audit) {
+      if (entry.seq != chain_.audit_seq + 1 || entry.prev_hash != chain_.audit_hash ||
+          audit_hash(entry) != entry.hash) {
+        throw std::system_error(make_error_code(StoreErrc::diverged),
+                                "replicated audit entry " + std::to_string(entry.seq) +
+                                    " does not follow seq " + std::to_string(chain_.audit_seq));
+      }
+      put_audit(entry);
+    }
+    std::string key, value;
+    for (const auto& c : change.consents) {
+      require_component(c.owner, "program");
+      require_component(c.msisdn, "msisdn");
+      consent_key(key, c.tenant ? kConsentTenantTag : kConsentProgramTag, c.owner, c.msisdn);
+      encode_consent(key, c.record, value);
+      put(Cf::consent, key, value);
+    }
+    chain_.cluster_version = change.version;
+    put_counter(kMetaClusterVersion, change.version);
+  }
+  /// The version a local group committed in the cluster.
+  void set_cluster_version(std::uint64_t version) {
+    chain_.cluster_version = version;
+    put_counter(kMetaClusterVersion, version);
   }
   const CounterDelta& delta() const { return delta_; }
 
@@ -91,10 +131,18 @@ class BatchImpl final : public Batch {
 
   std::uint64_t append_audit(AuditEntry entry) override {
     require_component(entry.msisdn, "audit msisdn");
+    enter_cluster(true);
     entry.seq = chain_.audit_seq + 1;
     entry.prev_hash = chain_.audit_hash;
     if (entry.time_ms == 0) entry.time_ms = now_ms_;
     entry.hash = audit_hash(entry);
+    put_audit(entry);
+    if (local_) written_.audit.push_back(entry);
+    return entry.seq;
+  }
+
+  /// Stores an entry whose seq and hashes are set, as the chain's new head.
+  void put_audit(const AuditEntry& entry) {
     std::string value;
     encode(entry, value);
     put(Cf::audit, audit_key(entry.seq), std::move(value));
@@ -104,9 +152,8 @@ class BatchImpl final : public Batch {
     encode_audit_head(entry.seq, entry.hash, head);
     put(Cf::meta, std::string(kMetaAuditHead), std::move(head));
     chain_.audit_seq = entry.seq;
-    chain_.audit_hash = std::move(entry.hash);
+    chain_.audit_hash = entry.hash;
     if (!entry.msisdn.empty()) last_audit_[entry.msisdn] = entry.seq;
-    return entry.seq;
   }
 
   std::uint64_t enqueue_delivery(DeliveryItem item) override {
@@ -306,6 +353,7 @@ class BatchImpl final : public Batch {
   Result<std::optional<ConsentRecord>> read_consent(char tag, std::string_view owner,
                                                     std::string_view msisdn) {
     if (!valid_component(owner) || !valid_component(msisdn)) return StoreErrc::invalid_argument;
+    enter_cluster(false);
     consent_key(key_, tag, owner, msisdn);
     if (auto it = consent_writes_.find(key_); it != consent_writes_.end()) {
       return std::optional<ConsentRecord>(it->second.record);
@@ -324,9 +372,23 @@ class BatchImpl final : public Batch {
                      const ConsentRecord& record) {
     require_component(owner, "program");
     require_component(msisdn, "msisdn");
+    enter_cluster(true);
     std::string key;
     consent_key(key, tag, owner, msisdn);
-    consent_writes_.insert_or_assign(std::move(key), ConsentWrite{std::string(msisdn), record});
+    consent_writes_.insert_or_assign(
+        std::move(key),
+        ConsentWrite{tag == kConsentTenantTag, std::string(owner), std::string(msisdn), record});
+  }
+
+  /// Cluster mode: the first consent or audit access of a group opens its cluster transaction
+  /// (and brings in what other nodes committed); writes fail while that is impossible.
+  void enter_cluster(bool writing) {
+    if (!local_) return;
+    store_.cluster_enter();
+    if (writing && store_.cluster_refuses_writes()) {
+      throw std::system_error(make_error_code(StoreErrc::cluster_unavailable),
+                              "store: consent change");
+    }
   }
 
   void put_counter(std::string_view name, std::uint64_t v) {
@@ -361,11 +423,15 @@ class BatchImpl final : public Batch {
   CounterDelta delta_;
   rocksdb::PinnableSlice pinned_;
   std::string key_;
+  bool local_;
   struct ConsentWrite {
+    bool tenant = false;
+    std::string owner;
     std::string msisdn;
     ConsentRecord record;
   };
   std::map<std::string, ConsentWrite, std::less<>> consent_writes_;
+  ReplicatedChange written_;  // what seal() and append_audit() wrote (cluster mode)
   std::map<std::string, std::uint64_t, std::less<>> last_audit_;  // msisdn -> seq, this mutation
 };
 
@@ -446,6 +512,7 @@ void StoreImpl::writer_loop() {
         queue_cv_.wait(lock, ready);
       }
       if (queue_.empty()) return;  // stopping, and everything queued is done
+      group_gate_ = gate_;
       const std::size_t n = std::min(queue_.size(), kMaxGroup);
       for (std::size_t i = 0; i < n; ++i) {
         group.push_back(std::move(queue_.front()));
@@ -473,39 +540,61 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
 
   const ChainState group_start = chain_;
   Overlay overlay;
+  group_overlay_ = &overlay;
+  group_cluster_ = GroupCluster::none;
+  group_change_ = {};
   CounterDelta group_delta;
   bool want_sync = false;
   std::uint64_t committed = 0;
   for (std::size_t i = 0; i < group.size(); ++i) {
     auto& p = group[i];
+    if (p.replication) {
+      results[i] = run_replicated(p, overlay);
+      continue;
+    }
     if (!p.mutation) {
       want_sync = want_sync || p.sync;
       continue;
     }
-    const ChainState before = chain_;
+    mutation_start_ = chain_;
     BatchImpl batch(*this, overlay, chain_);
     try {
       p.mutation(batch);
       batch.seal();
     } catch (const std::exception& e) {
-      chain_ = before;
-      results[i] = StoreErrc::mutation_failed;
-      SG_LOG(warn, "store_mutation_failed").kv("reason", e.what());
+      chain_ = mutation_start_;
+      const auto* se = dynamic_cast<const std::system_error*>(&e);
+      results[i] = se != nullptr && se->code() == StoreErrc::cluster_unavailable
+                       ? make_error_code(StoreErrc::cluster_unavailable)
+                       : make_error_code(StoreErrc::mutation_failed);
+      if (results[i] == StoreErrc::mutation_failed) {
+        SG_LOG(warn, "store_mutation_failed").kv("reason", e.what());
+      }
       continue;
     } catch (...) {
-      chain_ = before;
+      chain_ = mutation_start_;
       results[i] = StoreErrc::mutation_failed;
       SG_LOG(warn, "store_mutation_failed").kv("reason", "non-standard exception");
       continue;
     }
     merge_into(overlay, batch.staged());
+    if (group_cluster_ == GroupCluster::open) batch.take_written(group_change_);
     group_delta.add(batch.delta());
     want_sync = want_sync || p.sync;
     ++committed;
   }
+  group_overlay_ = nullptr;
   const auto failed = static_cast<std::uint64_t>(
       std::count(results.begin(), results.end(), make_error_code(StoreErrc::mutation_failed)));
   mutations_failed_.fetch_add(failed, std::memory_order_relaxed);
+  if (std::error_code failure; !cluster_commit(overlay, failure)) {
+    chain_ = group_start;
+    for (auto& r : results) {
+      if (!r) r = failure;
+    }
+    finish(group, results);
+    return;
+  }
 
   rocksdb::WriteBatch wb;
   for (std::size_t i = 0; i < kCfCount; ++i) {
@@ -564,6 +653,7 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     }
     note_write_failure(s);
   } else {
+    cluster_version_.store(chain_.cluster_version, std::memory_order_release);
     mutations_committed_.fetch_add(committed, std::memory_order_relaxed);
     queued_mo_.fetch_add(group_delta.mo, std::memory_order_relaxed);
     queued_receipt_.fetch_add(group_delta.receipt, std::memory_order_relaxed);
@@ -574,6 +664,110 @@ void StoreImpl::run_group(std::vector<Pending>& group) {
     }
   }
   finish(group, results);
+}
+
+// ---- cluster mode (docs/cluster.md, "Writes") ---------------------------------------------------
+
+void StoreImpl::attach_cluster(std::shared_ptr<ClusterGate> gate) {
+  std::lock_guard lock(queue_mutex_);
+  gate_ready_.store(gate.get(), std::memory_order_release);
+  gate_ = std::move(gate);
+}
+
+void StoreImpl::apply_replicated(std::vector<ReplicatedChange> changes, Completion done) {
+  std::error_code refused;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (options_.read_only) {
+      refused = StoreErrc::read_only;
+    } else if (stopping_) {
+      refused = StoreErrc::closed;
+    } else {
+      // Not bounded by max_pending_mutations: the tail sends one page at a time.
+      queue_.push_back(Pending{{}, false, std::move(done), std::move(changes), true});
+    }
+  }
+  if (refused) {
+    if (done) done(refused);
+    return;
+  }
+  queue_cv_.notify_one();
+}
+
+std::error_code StoreImpl::run_replicated(const Pending& p, Overlay& overlay) {
+  const ChainState before = chain_;
+  BatchImpl batch(*this, overlay, chain_, false);
+  try {
+    for (const auto& change : p.replicated) {
+      if (change.version <= chain_.cluster_version) continue;  // ours, or applied by begin()
+      if (change.version != chain_.cluster_version + 1) {
+        throw std::system_error(make_error_code(StoreErrc::diverged),
+                                "version " + std::to_string(change.version) + " after " +
+                                    std::to_string(chain_.cluster_version));
+      }
+      batch.apply(change);
+    }
+  } catch (const std::exception& e) {
+    chain_ = before;
+    SG_LOG(error, "cluster_apply_failed").kv("reason", e.what());
+    return StoreErrc::diverged;
+  }
+  merge_into(overlay, batch.staged());
+  return {};
+}
+
+void StoreImpl::cluster_enter() {
+  if (!group_gate_ || group_cluster_ != GroupCluster::none || group_overlay_ == nullptr) return;
+  auto missing = group_gate_->begin(chain_.cluster_version);
+  if (!missing) {
+    group_cluster_ = GroupCluster::down;
+    return;
+  }
+  group_cluster_ = GroupCluster::open;
+  const ChainState before = chain_;
+  BatchImpl batch(*this, *group_overlay_, chain_, false);
+  try {
+    for (const auto& change : *missing) {
+      if (change.version <= chain_.cluster_version) continue;
+      if (change.version != chain_.cluster_version + 1) {
+        throw std::system_error(make_error_code(StoreErrc::diverged), "version gap");
+      }
+      batch.apply(change);
+    }
+  } catch (const std::exception& e) {
+    chain_ = before;
+    SG_LOG(error, "cluster_apply_failed").kv("reason", e.what());
+    (void)group_gate_->commit({});  // ends the transaction
+    group_cluster_ = GroupCluster::down;
+    return;
+  }
+  merge_into(*group_overlay_, batch.staged());
+  // A mutation that fails after this keeps what was applied for it.
+  mutation_start_.audit_seq = chain_.audit_seq;
+  mutation_start_.audit_hash = chain_.audit_hash;
+  mutation_start_.cluster_version = chain_.cluster_version;
+}
+
+bool StoreImpl::cluster_commit(Overlay& overlay, std::error_code& failure) {
+  if (group_cluster_ != GroupCluster::open) return true;
+  group_cluster_ = GroupCluster::none;
+  if (!space_ok()) {
+    // Committed in PostgreSQL but not here would be acknowledged nowhere: commit neither.
+    (void)group_gate_->commit({});
+    failure = StoreErrc::no_space;
+    return false;
+  }
+  if (!group_change_.empty()) group_change_.version = chain_.cluster_version + 1;
+  if (const auto ec = group_gate_->commit(group_change_)) {
+    failure = StoreErrc::cluster_unavailable;
+    return false;
+  }
+  if (!group_change_.empty()) {
+    BatchImpl batch(*this, overlay, chain_, false);
+    batch.set_cluster_version(group_change_.version);
+    merge_into(overlay, batch.staged());
+  }
+  return true;
 }
 
 void StoreImpl::note_write_failure(const rocksdb::Status& s) {

@@ -4,8 +4,9 @@
 //                 a multi-host string, a terminated session and a deadline.
 //   pg_schema   — migrate creates, is idempotent, and is safe when nodes start together; a
 //                 newer schema is refused; a node id is claimed by one live connection.
-//   change_log  — the gap-safe order: a transaction that commits after a later one is not
-//                 skipped, and concurrent writers are read exactly once each.
+//   consent_log — versions commit in their order under the write lock: a writer that began
+//                 first and commits last gets the later version, a second writer waits at the
+//                 lock, and a reader tailing concurrent writers sees each version once, no gap.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -17,7 +18,7 @@
 #include <random>
 #include <thread>
 
-#include "cluster/change_log.hpp"
+#include "cluster/consent_log.hpp"
 #include "cluster/pg.hpp"
 #include "cluster/schema.hpp"
 #include "pg_server.hpp"
@@ -208,7 +209,7 @@ TEST_SUITE("pg_schema") {
     CHECK(pg.psql("SELECT version FROM smppguard.schema_version") == "1\n");
     CHECK(pg.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                   "information_schema.tables WHERE table_schema = 'smppguard'") ==
-          "changes,nodes,schema_version\n");
+          "audit,consent_log,consents,nodes,schema_version\n");
     auto c = connect(pg);
     auto again = c->block(migrate(c->conn(), "smppguard", 10s));
     REQUIRE(again.has_value());
@@ -251,44 +252,94 @@ TEST_SUITE("pg_schema") {
   }
 }  // TEST_SUITE
 
-TEST_SUITE("change_log") {
-  TEST_CASE("a transaction that commits after a later one is read, not skipped") {
+TEST_SUITE("consent_log") {
+  // One version as a writer commits it: one consent record and nothing else.
+  smppguard::store::ReplicatedChange change(std::uint64_t version, const std::string& msisdn) {
+    smppguard::store::ReplicatedChange c;
+    c.version = version;
+    smppguard::store::ReplicatedConsent r;
+    r.owner = "acme-alerts";
+    r.msisdn = msisdn;
+    r.record.state = smppguard::store::ConsentState::opted_out;
+    r.record.updated_at_ms = 1700000000000 + static_cast<std::int64_t>(version);
+    c.consents.push_back(r);
+    return c;
+  }
+  // The version a writer holding the lock writes next: after the last one its read returned.
+  std::uint64_t next_version(const PgRows& read, std::uint64_t applied) {
+    return read.empty() ? applied + 1
+                        : static_cast<std::uint64_t>(read.int64(read.size() - 1, 0)) + 1;
+  }
+
+  TEST_CASE("a writer that began first and commits last gets the later version; none is skipped") {
     e2e::PgServer pg;
     auto reader = connect(pg);
     auto early = connect(pg);
     auto late = connect(pg);
     REQUIRE(reader->block(migrate(reader->conn(), "smppguard", 10s)).has_value());
-    const auto read = [&](LogCursor after) {
-      auto page = reader->block(read_changes(reader->conn(), "smppguard", after, 100, 5s));
+    const auto read = [&](std::uint64_t after) {
+      auto page = reader->block(read_log(reader->conn(), "smppguard", after, 100, 5s));
       REQUIRE(page.has_value());
       return *page;
     };
 
-    // `early` inserts first (the lower pos) and stays open; `late` inserts and commits.
+    // `early` begins and writes first (it has the lower xid), and stays open without the lock.
+    REQUIRE(early->run({{"BEGIN"}, {"INSERT INTO smppguard.nodes (node_id) VALUES ('early')"}})
+                .has_value());
+    // `late` takes the lock, finds nothing after 0, writes version 1 and commits.
+    auto late_read = late->run(lock_and_read("smppguard", 0, 10));
+    REQUIRE(late_read.has_value());
+    CHECK(late_read->back().empty());
     REQUIRE(
-        early->run({{"BEGIN"}, append_change("smppguard", "gw1", "test", "early")}).has_value());
-    REQUIRE(late->run({append_change("smppguard", "gw2", "test", "late")}).has_value());
-    CHECK(pg.psql("SELECT count(*) FROM smppguard.changes") == "1\n");  // late is committed
+        late->run(append_and_commit("smppguard", "gw2", change(1, "+15550000001"))).has_value());
+    const auto first = read(0);
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].version == 1);
+    CHECK(first[0].node_id == "gw2");
+    CHECK(first[0].change == change(1, "+15550000001"));
 
-    const auto first = read({});
-    CHECK(first.changes.empty());  // late waits behind early, which may still commit
-    CHECK(first.oldest_waiting_ms.has_value());
-    CHECK_FALSE(first.more);
-
-    REQUIRE(early->query("COMMIT").has_value());
-    const auto second = read(first.next);
-    REQUIRE(second.changes.size() == 2);
-    CHECK(second.changes[0].body == "early");
-    CHECK(second.changes[0].node_id == "gw1");
-    CHECK(second.changes[1].body == "late");
-    CHECK(second.changes[1].kind == "test");
-    CHECK_FALSE(second.oldest_waiting_ms.has_value());
-
-    const auto third = read(second.next);
-    CHECK(third.changes.empty());  // nothing twice
+    // `early` now takes the lock: under it, it sees version 1, so it writes 2.
+    auto early_read = early->run(lock_and_read("smppguard", 0, 10));
+    REQUIRE(early_read.has_value());
+    REQUIRE(early_read->back().size() == 1);
+    const auto v = next_version(early_read->back(), 0);
+    CHECK(v == 2);
+    REQUIRE(
+        early->run(append_and_commit("smppguard", "gw1", change(v, "+15550000002"))).has_value());
+    const auto second = read(1);
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].version == 2);
+    CHECK(read(2).empty());  // nothing twice
+    CHECK(pg.psql("SELECT owner, msisdn, state, version FROM smppguard.consents ORDER BY msisdn") ==
+          "acme-alerts|+15550000001|opted_out|1\nacme-alerts|+15550000002|opted_out|2\n");
   }
 
-  TEST_CASE("concurrent writers that commit in any order are each read exactly once") {
+  TEST_CASE("a second writer waits at the lock while the first holds it open") {
+    e2e::PgServer pg;
+    auto a = connect(pg);
+    REQUIRE(a->block(migrate(a->conn(), "smppguard", 10s)).has_value());
+    REQUIRE(a->run(lock_and_read("smppguard", 0, 10)).has_value());
+    std::atomic<bool> b_locked{false};
+    std::uint64_t b_version = 0;
+    std::thread b_thread([&] {
+      SyncPg b(pg.conninfo());
+      auto r = b.run(lock_and_read("smppguard", 0, 10), 10s);
+      b_locked = true;
+      if (!r) return;
+      b_version = next_version(r->back(), 0);
+      CHECK(b.run(append_and_commit("smppguard", "gw2", change(b_version, "+15550000009")))
+                .has_value());
+    });
+    std::this_thread::sleep_for(300ms);
+    CHECK_FALSE(b_locked.load());  // still waiting for a's lock
+    REQUIRE(a->run(append_and_commit("smppguard", "gw1", change(1, "+15550000008"))).has_value());
+    b_thread.join();
+    CHECK(b_version == 2);
+    CHECK(pg.psql("SELECT version, node_id FROM smppguard.consent_log ORDER BY version") ==
+          "1|gw1\n2|gw2\n");
+  }
+
+  TEST_CASE("concurrent writers: a tailing reader sees every version once, in order, no gap") {
     e2e::PgServer pg;
     constexpr int kWriters = 6, kEach = 40;
     {
@@ -302,37 +353,47 @@ TEST_SUITE("change_log") {
         SyncPg c(pg.conninfo());
         CHECK(c.connected());  // CHECK, not REQUIRE: a throw would end the thread
         std::mt19937 rng(static_cast<unsigned>(w));
+        std::uint64_t applied = 0;
         for (int i = 0; c.connected() && i < kEach; ++i) {
-          // Insert, then hold the transaction open a random while before committing, so that
-          // commit order differs from insert order.
-          const auto body = "w" + std::to_string(w) + "-" + std::to_string(i);
-          auto r = c.run({{"BEGIN"}, append_change("smppguard", "gw", "t", body)});
+          auto r = c.run(lock_and_read("smppguard", applied, 1000), 20s);
           if (r && rng() % 2) {
-            r = c.run({{"SELECT pg_sleep($1)", {"0.00" + std::to_string(rng() % 9 + 1)}}});
+            // Hold the lock a while: the others queue behind it.
+            auto slept = c.run({{"SELECT pg_sleep($1)", {"0.00" + std::to_string(rng() % 5 + 1)}}});
+            if (!slept) r = slept.error();
           }
-          if (r) r = c.run({{"COMMIT"}});
-          CHECK_MESSAGE(r.has_value(), c.conn().last_error().message);
-          if (!r) break;
+          if (!r) {
+            CHECK_MESSAGE(false, c.conn().last_error().message);
+            break;
+          }
+          const auto v = next_version(r->back(), applied);
+          auto done =
+              c.run(append_and_commit("smppguard", "gw" + std::to_string(w),
+                                      change(v, "+1555" + std::to_string(1000000 + w * 1000 + i))));
+          CHECK_MESSAGE(done.has_value(), c.conn().last_error().message);
+          if (!done) break;
+          applied = v;
         }
         ++writers_done;
       });
     }
     auto reader = connect(pg);
-    std::map<std::string, int> seen;
-    LogCursor cursor;
+    std::uint64_t cursor = 0;
+    int out_of_order = 0;
     const auto give_up = std::chrono::steady_clock::now() + 60s;
     while (std::chrono::steady_clock::now() < give_up) {
       const bool finished = writers_done == kWriters;
-      auto page = reader->block(read_changes(reader->conn(), "smppguard", cursor, 7, 5s));
+      auto page = reader->block(read_log(reader->conn(), "smppguard", cursor, 7, 5s));
       REQUIRE(page.has_value());
-      for (const auto& ch : page->changes) ++seen[ch.body];
-      cursor = page->next;
-      if (finished && !page->more && !page->oldest_waiting_ms) break;
+      for (const auto& e : *page) {
+        if (e.version != cursor + 1) ++out_of_order;
+        cursor = e.version;
+      }
+      if (finished && page->empty()) break;
     }
     for (auto& t : writers) t.join();
-    CHECK(seen.size() == static_cast<std::size_t>(kWriters * kEach));
-    int twice = 0;
-    for (const auto& [body, n] : seen) twice += n > 1;
-    CHECK(twice == 0);
+    CHECK(cursor == static_cast<std::uint64_t>(kWriters * kEach));
+    CHECK(out_of_order == 0);
+    CHECK(pg.psql("SELECT count(*) FROM smppguard.consents") ==
+          std::to_string(kWriters * kEach) + "\n");
   }
 }  // TEST_SUITE

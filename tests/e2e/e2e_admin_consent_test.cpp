@@ -235,8 +235,11 @@ TEST_SUITE("admin_consent") {
     const auto sent = h.sim().messages("submit_sm");
     CHECK(json_string(sent.front(), "source_addr") == kPromoNumber);
     CHECK(json_string(sent.front(), "text").find("Reply YES") != std::string::npos);
-    CHECK(h.metric("smppguard_proxy_messages_total",
-                   {{"program", "acme-promo"}, {"template", "opt_in_request"}}) == 1);
+    // Counted once the carrier's submit_sm_resp accepts it, a moment after the carrier has it.
+    CHECK(eventually([&] {
+      return h.metric("smppguard_proxy_messages_total",
+                      {{"program", "acme-promo"}, {"template", "opt_in_request"}}) == 1;
+    }));
     // Again at once: no second request (request_interval).
     const auto again = send(h, "PUT", path, json::serialize(b));
     CHECK(again.object().at("effect").as_string() == "unchanged");

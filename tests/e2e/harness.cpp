@@ -22,18 +22,6 @@ using namespace std::chrono_literals;
 namespace {
 
 // A loopback port nobody listens on (bound, read, released).
-std::uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::pair<std::uint16_t, std::uint16_t> read_ports(const std::filesystem::path& file) {
   const auto v = json::parse(read_file(file));
@@ -133,8 +121,12 @@ void render_program(std::ostringstream& y, const ProgramSpec& p) {
 
 std::string ConfigSpec::render() const {
   std::ostringstream y;
-  y << "node_id: " << cfg::kNodeId << "\n"
-    << "store:\n  path: " << store_path << "\n  sync: true\n  min_free_mb: " << store_min_free_mb
+  y << "node_id: " << node_id << "\n";
+  if (!cluster_postgres.empty()) {
+    y << "cluster:\n  postgres: \"" << cluster_postgres << "\"\n";
+    if (!cluster_max_lag.empty()) y << "  max_lag: " << cluster_max_lag << "\n";
+  }
+  y << "store:\n  path: " << store_path << "\n  sync: true\n  min_free_mb: " << store_min_free_mb
     << "\n"
     << "listen:\n  smpp: 127.0.0.1:0\n  http: 127.0.0.1:0\n"
     << "  bind_timeout: " << bind_timeout << "\n  max_pdu_size: " << max_pdu_size << "\n"
@@ -279,7 +271,7 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
     sim_ = std::make_unique<Simulator>(dir_.path(), options_.sim_args);
     options_.config.upstream_port = sim_->smpp_port();
   } else {
-    options_.config.upstream_port = closed_port();
+    options_.config.upstream_port = free_loopback_port();
   }
   if (options_.config.store_path.empty()) {
     options_.config.store_path = (dir_.path() / "store").string();

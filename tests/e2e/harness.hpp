@@ -140,6 +140,10 @@ struct ConfigSpec {
   // The store's free-space floor: small, so that a CI disk with little room left does not
   // refuse every test's writes (the daemon's default is 256).
   std::uint32_t store_min_free_mb = 8;
+  std::string node_id = cfg::kNodeId;
+  // Cluster mode: the `cluster:` section when postgres is set (a libpq string).
+  std::string cluster_postgres;
+  std::string cluster_max_lag;  // "" = the default
 
   /// The YAML text.
   std::string render() const;

@@ -16,23 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A loopback port that was free a moment ago (the server binds it next; a clash is retried).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // The account PostgreSQL runs as when we are root; nullptr otherwise.
 const passwd* owner_account() {
   if (::geteuid() != 0) return nullptr;
@@ -89,7 +72,7 @@ PgServer::~PgServer() {
 
 void PgServer::start() {
   if (process_) return;
-  if (port_ == 0) port_ = free_port();
+  if (port_ == 0) port_ = free_loopback_port();
   for (int attempt = 0; attempt < 10; ++attempt) {
     const auto offset = log().size();
     process_ = std::make_unique<Process>(
@@ -114,7 +97,7 @@ void PgServer::start() {
     const bool old_backends = text.find("still in use") != std::string::npos ||
                               text.find("lock file") != std::string::npos;
     if (port_taken && !started_once_) {
-      port_ = free_port();  // before the first start nobody knows the port yet
+      port_ = free_loopback_port();  // before the first start nobody knows the port yet
     } else if (port_taken || old_backends) {
       std::this_thread::sleep_for(500ms);  // the old server's processes are still going
     } else {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -59,6 +60,10 @@ std::string smppguard_bin();
 /// daemon against this simulator, e.g. to see a fault test fail before its fix), else
 /// smppguard_bin().
 std::string simulator_bin();
+
+/// A loopback TCP port that was free a moment ago: for a server the test starts next (which
+/// retries on a clash), or for a port nobody listens on.
+std::uint16_t free_loopback_port();
 
 /// Waits until `file` exists and is non-empty (e.g. a ports file), up to `timeout`.
 bool wait_for_file(const std::filesystem::path& file, std::chrono::milliseconds timeout);

@@ -1,5 +1,5 @@
 #pragma once
-// Small Asio coroutine primitives shared by the sessions.
+// Small Asio coroutine primitives shared by the sessions, the admin API and the cluster link.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -12,7 +12,7 @@
 #include <memory>
 #include <utility>
 
-namespace smppguard::session {
+namespace smppguard {
 
 namespace asio = boost::asio;
 
@@ -65,12 +65,11 @@ auto async_callback(Start start) {
         auto shared = std::make_shared<Handler>(std::move(handler));
         start([shared](T value) mutable {
           auto ex = asio::get_associated_executor(*shared);
-          asio::post(ex, [shared, value = std::move(value)]() mutable {
-            (*shared)(std::move(value));
-          });
+          asio::post(ex,
+                     [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
         });
       },
       asio::use_awaitable);
 }
 
-}  // namespace smppguard::session
+}  // namespace smppguard

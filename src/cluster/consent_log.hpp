@@ -1,0 +1,56 @@
+#pragma once
+// The cluster's consent log (<schema>.consent_log, docs/cluster.md "The consent log"): every
+// consent change any node commits, one row per version, and what every node tails.
+//
+// The trap: an identity or sequence is assigned when a row is inserted, not when its transaction
+// commits, so a reader that remembers "the highest number seen" skips a transaction that took 10
+// and committed after 11 was read. Here a version is written only by a transaction that holds the
+// cluster's write lock (a transaction advisory lock, held until it ends) and read the last
+// version under it: version N+1 cannot commit before N has, so a reader that sees N+1 sees N, and
+// "everything after the last version I applied" never skips one.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cluster/pg.hpp"
+#include "common/result.hpp"
+#include "store/types.hpp"
+
+namespace smppguard::cluster {
+
+/// One version as read from the log.
+struct LogEntry {
+  std::uint64_t version = 0;
+  std::int64_t age_ms = 0;  // how long ago it was committed, by the server's clock
+  std::string node_id;      // the node that wrote it
+  store::ReplicatedChange change;
+};
+
+/// The start of a writing transaction: BEGIN, the write lock, then up to `limit` + 1 versions
+/// after `applied` (more than `limit` rows: the caller is too far behind to write).
+std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t applied,
+                                       std::size_t limit);
+/// What commits `change` as its version: the log row, its consent and audit rows and the
+/// wake-up of the tailing nodes, then COMMIT. Only inside a transaction begun by lock_and_read.
+std::vector<PgStatement> append_and_commit(const std::string& schema, const std::string& node_id,
+                                           const store::ReplicatedChange& change);
+
+/// The statement that makes a connection hear the log's wake-ups.
+PgStatement listen_log(const std::string& schema);
+
+/// The rows of a log read (version, age_ms, node_id, body), in version order. Throws
+/// std::invalid_argument on a body that does not decode.
+std::vector<LogEntry> parse_log_rows(const PgRows& rows);
+
+/// Reads up to `limit` versions after `after` (no lock needed: see the top of this file).
+asio::awaitable<Result<std::vector<LogEntry>>> read_log(PgConnection& pg, const std::string& schema,
+                                                        std::uint64_t after, std::size_t limit,
+                                                        std::chrono::milliseconds timeout);
+
+/// The newest version in the log (0 when it is empty).
+asio::awaitable<Result<std::uint64_t>> log_head(PgConnection& pg, const std::string& schema,
+                                                std::chrono::milliseconds timeout);
+
+}  // namespace smppguard::cluster
