@@ -31,14 +31,35 @@ wait_file() {  # wait_file FILE SECONDS
   return 1
 }
 
+# bench_ndjson LINES FILE [OPTED_OUT_EVERY]: an import file of subscribers 0..LINES-1 of the bench
+# numbering (bench_common.hpp: valid NANP numbers spread over the whole key space), opted_in
+# express, every OPTED_OUT_EVERY-th one (default 20: 5%; 0: none) opted_out, evidence naming the
+# file and line. v = i * 2654435761 mod 6.4e9 is exact in awk's doubles for i < 3.3 million.
+bench_ndjson() {
+  awk -v n="$1" -v every="${3:-20}" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      v = (i * 2654435761) % 6400000000
+      number = sprintf("+1%d%d%04d", 200 + int(v / 8000000), 200 + int(v / 10000) % 800, v % 10000)
+      if (every > 0 && i % every == every - 1) state = "\"state\":\"opted_out\""
+      else state = "\"state\":\"opted_in\",\"level\":\"express\""
+      printf "{\"program\":\"acme-alerts\",\"msisdn\":\"%s\",%s,\"evidence\":{\"file\":\"bench-import.ndjson\",\"line\":\"%d\"}}\n", number, state, i + 1
+    }
+  }' >"$2"
+}
+
 # bench_config FILE STORE UPSTREAM_PORT WINDOW SESSIONS LOG_LEVEL [TOKEN]: the daemon's config
 # for every bench: one account `bench` (unlimited throughput), one sink upstream of SESSIONS
 # transceivers, one strict program without quiet hours, store.sync on; TOKEN adds an admin token.
+# Cluster mode (bench/cluster.sh): $BENCH_PG adds the cluster section, $BENCH_NODE_ID names the
+# node (default bench).
 bench_config() {
   local file=$1 store=$2 upstream=$3 window=$4 sessions=$5 level=$6 token=${7:-}
   {
+    echo "node_id: ${BENCH_NODE_ID:-bench}"
+    if [ -n "${BENCH_PG:-}" ]; then
+      printf 'cluster:\n  postgres: "%s"\n' "$BENCH_PG"
+    fi
     cat <<EOF
-node_id: bench
 store:
   path: $store
   sync: true

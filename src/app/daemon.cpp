@@ -23,8 +23,9 @@ Daemon::Daemon(config::Config config, DaemonOptions options, ChainFactory chains
       signals_(io_) {}
 
 Daemon::~Daemon() {
-  if (cluster_) cluster_->stop();
+  // The store first: its writer may still need the cluster link to commit what is queued.
   if (store_) store_->close();
+  if (cluster_) cluster_->stop();
 }
 
 void Daemon::start() {
@@ -235,8 +236,10 @@ int Daemon::run() {
   for (auto& t : threads) t.join();
   blocking_.join();
   log_audit_head();
-  if (cluster_) cluster_->stop();  // the tail applies into the store: stop it first
+  // The store's writer drains its queue through the cluster link, so the link stops after it
+  // (the tail's last page, if any, is refused by the closed store and read again next start).
   store_->close();
+  if (cluster_) cluster_->stop();
   SG_LOG(info, "stopped");
   return 0;
 }

@@ -143,6 +143,7 @@ void Link::start(store::Store& store, std::function<NodeBinds()> binds) {
 }
 
 void Link::stop() {
+  closed_.store(true, std::memory_order_release);
   if (!thread_.joinable()) return;
   asio::post(io_, [this] { stopping_ = true; });
   // The tail notices within its 1 s wait; a store apply in flight completes first.
@@ -293,6 +294,9 @@ asio::awaitable<std::error_code> Link::writer_connect() {
 }
 
 Result<std::vector<store::ReplicatedChange>> Link::begin(std::uint64_t applied) {
+  if (closed_.load(std::memory_order_acquire)) {
+    return make_error_code(store::StoreErrc::cluster_unavailable);
+  }
   auto op = [this, applied]() -> asio::awaitable<Result<std::vector<store::ReplicatedChange>>> {
     const auto unavailable = make_error_code(store::StoreErrc::cluster_unavailable);
     if (!writer_ || writer_->broken()) {
@@ -332,6 +336,9 @@ Result<std::vector<store::ReplicatedChange>> Link::begin(std::uint64_t applied) 
 }
 
 std::error_code Link::commit(const store::ReplicatedChange& change) {
+  if (closed_.load(std::memory_order_acquire)) {
+    return make_error_code(store::StoreErrc::cluster_unavailable);
+  }
   auto op = [this, &change]() -> asio::awaitable<std::error_code> {
     if (!writer_ || writer_->broken()) {
       co_return make_error_code(store::StoreErrc::cluster_unavailable);

@@ -15,7 +15,9 @@
 //              thread over the writer's connection while the writer waits (bounded by the
 //              statement timeout). A writer connection that is lost is reconnected by the next
 //              begin(), at most once a second.
-//   stop()   — ends the tail and closes both connections (the claim ends with them).
+//   stop()   — ends the tail and closes both connections (the claim ends with them). Call it
+//              after the store is closed: the store's writer drains its queue through begin()
+//              and commit(), which after stop() answer cluster_unavailable at once.
 // Thread-safety: open/start/stop from one thread; begin/commit from the writer thread; ready(),
 // lag_ms(), up() and nodes() from any thread.
 #include <atomic>
@@ -123,6 +125,7 @@ class Link final : public store::ClusterGate {
   std::function<NodeBinds()> binds_;
   std::chrono::steady_clock::time_point next_heartbeat_{};
   bool stopping_ = false;
+  std::atomic<bool> closed_{false};  // after stop(): the gate answers cluster_unavailable at once
 
   std::atomic<bool> up_{false};
   std::atomic<bool> caught_up_{false};

@@ -4,6 +4,8 @@
 //                   one node lets MTs pass on another; both replicas hold the same audit chain,
 //                   and PostgreSQL holds it too; a node that was down catches up at start.
 //                   GET /v1/cluster and ctl cluster show the nodes, a dead one as down.
+//   cluster_catch_up — a new empty node replays 100,000 imported records, refusing MTs and
+//                   answering /readyz 503 until it has them all.
 //   cluster_start — a second live process with the same node_id exits 2 naming it; a bad
 //                   connection string and an unreachable server exit 1 with a clear error; a
 //                   node without a cluster section has no /v1/cluster.
@@ -12,6 +14,7 @@
 //                   MTs go on from the replica; once it is back the resent STOP is taken.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <smppguard/proto/status.hpp>
 
 #include "consent_support.hpp"
@@ -216,6 +219,57 @@ TEST_SUITE("cluster_nodes") {
     CHECK(get(*b, "/v1/consents/acme-alerts/" + number(kRecords - 1)).status == 200);
     CHECK(eventually([&] { return audit_head(*a) == audit_head(*b); }, 5s));
     CHECK(b->daemon_log().find("event=cluster_caught_up") != std::string::npos);
+  }
+}  // TEST_SUITE
+
+TEST_SUITE("cluster_catch_up") {
+  TEST_CASE("a new empty node catches up 100,000 records, and is not ready until it has") {
+    PgServer pg;
+    auto a = node(pg, "gw1");
+    constexpr int kRecords = 100000;
+    const auto file = a->dir().path() / "consents.ndjson";
+    {
+      std::ofstream out(file);
+      for (int i = 0; i < kRecords; ++i) out << import_line("acme-alerts", number(i)) << "\n";
+    }
+    const auto imported =
+        run_smppguard({"ctl", "import", file.string()},
+                      {{"SMPPGUARD_URL", "http://127.0.0.1:" + std::to_string(a->http_port())},
+                       {"SMPPGUARD_TOKEN", kToken}});
+    REQUIRE_MESSAGE(imported.status == 0, imported.out);
+    REQUIRE(pg.psql("SELECT count(*) FROM smppguard.consents") == std::to_string(kRecords) + "\n");
+
+    // A new node with an empty store: not ready (and refusing MTs) until it has every record.
+    HarnessOptions o;
+    o.config.node_id = "gw2";
+    o.config.cluster_postgres = pg.conninfo();
+    o.wait_ready = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto b = admin_harness(std::move(o));
+    bool saw_not_ready = false;
+    bool saw_refusal = false;
+    const bool ready = eventually(
+        [&] {
+          const auto r = b->daemon_get("/readyz");
+          if (r.status == 503) {
+            saw_not_ready = saw_not_ready || r.body.find("\"replica\":false") != std::string::npos;
+            if (!saw_refusal) {
+              saw_refusal = mt_status(*b, number(kRecords - 1).substr(1)) == 0x406;
+            }
+          }
+          return r.status == 200;
+        },
+        240s);
+    const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    REQUIRE(ready);
+    MESSAGE("catch-up of ", kRecords, " records: ready after ", took, " s");
+    CHECK(saw_not_ready);
+    CHECK(saw_refusal);
+    CHECK(eventually([&] { return audit_head(*a) == audit_head(*b); }, 5s));
+    for (int i : {0, 4711, kRecords - 1}) {
+      CHECK(state_on(*b, number(static_cast<std::uint64_t>(i))) == "opted_in");
+    }
+    CHECK(mt_status(*b, number(kRecords - 1).substr(1)) == st::kEsmeRok);
   }
 }  // TEST_SUITE
 
