@@ -520,6 +520,20 @@ inline std::pair<std::string, unsigned short> host_port(const std::string& text)
   return {text.substr(0, colon), static_cast<unsigned short>(std::stoi(text.substr(colon + 1)))};
 }
 
+/// Opens `acceptor` on --smpp (default 127.0.0.1:0) and writes {"smpp": port} to --ports-file
+/// when given: the listening side of the sink and of the propagation probe.
+inline void listen_smpp(tcp::acceptor& acceptor, const Args& args) {
+  const auto [host, port] = host_port(args.str("smpp", "127.0.0.1:0"));
+  tcp::endpoint ep(asio::ip::make_address(host), port);
+  acceptor.open(ep.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(ep);
+  acceptor.listen();
+  if (auto f = args.str("ports-file"); !f.empty()) {
+    write_json_file(f, json::object{{"smpp", acceptor.local_endpoint().port()}});
+  }
+}
+
 /// Monotonic nanoseconds (CLOCK_MONOTONIC is shared by every process of the machine, so one
 /// process can stamp a message and another measure its arrival).
 inline std::int64_t mono_ns() {

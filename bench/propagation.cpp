@@ -3,7 +3,8 @@
 //   Plays node A's carrier (an SMSC on --smpp: it accepts A's binds and answers A's submit_sm,
 //   the opt-out confirmations) and an ESME bound to node B (--esme HOST:PORT). Once both are up,
 //   for each of --count subscribers from --range-start (bench_common.hpp numbering; they must be
-//   opted in on the cluster): sends a STOP deliver_sm from the subscriber to --number over A's
+//   opted in on the cluster), once --start-file exists when given (the bench creates it when A
+//   is ready): sends a STOP deliver_sm from the subscriber to --number over A's
 //   bind; when A answers it OK (the STOP is committed in PostgreSQL and in A's replica), the clock
 //   starts and B is sent submit_sm to that subscriber back to back, one at a time, until one is
 //   refused with --refusal (0x400, opted_out). The time from A's deliver_sm_resp to B's refusal
@@ -12,6 +13,7 @@
 //   "stop_ack_us":{...}}.
 // Single-threaded: one io_context, callbacks.
 #include <boost/asio/steady_timer.hpp>
+#include <filesystem>
 #include <smppguard/proto/encode.hpp>
 
 #include "bench_common.hpp"
@@ -38,15 +40,7 @@ class Propagation {
   }
 
   void start() {
-    const auto [host, port] = host_port(args_.str("smpp", "127.0.0.1:0"));
-    tcp::endpoint ep(asio::ip::make_address(host), port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    if (auto f = args_.str("ports-file"); !f.empty()) {
-      write_json_file(f, json::object{{"smpp", acceptor_.local_endpoint().port()}});
-    }
+    listen_smpp(acceptor_, args_);
     accept();
     connect_esme();
     watchdog_.expires_after(std::chrono::seconds(args_.u64("timeout", 300)));
@@ -158,6 +152,10 @@ class Propagation {
 
   void maybe_begin() {
     if (began_ || !esme_bound_ || !a_bind_) return;
+    if (const auto f = args_.str("start-file"); !f.empty() && !std::filesystem::exists(f)) {
+      timer_after(std::chrono::milliseconds(20), [this] { maybe_begin(); });
+      return;
+    }
     began_ = true;
     send_stop();
   }
@@ -272,7 +270,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "smppguard-propagation --esme HOST:PORT (node B) [--smpp 127.0.0.1:0] "
                  "[--ports-file F]\n  [--system-id ID --password PW] [--number DIGITS] "
-                 "[--range-start I] [--count N]\n  [--refusal 0x400] [--timeout S]\n");
+                 "[--range-start I] [--count N]\n  [--refusal 0x400] [--start-file F] [--timeout S]\n");
     return 2;
   }
   asio::io_context io;

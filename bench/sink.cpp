@@ -114,15 +114,7 @@ class Sink {
   }
 
   void start() {
-    const auto [host, port] = host_port(args_.str("smpp", "127.0.0.1:0"));
-    tcp::endpoint ep(asio::ip::make_address(host), port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    if (auto f = args_.str("ports-file"); !f.empty()) {
-      write_json_file(f, json::object{{"smpp", acceptor_.local_endpoint().port()}});
-    }
+    listen_smpp(acceptor_, args_);
     accept();
     signals_.async_wait([this](boost::system::error_code ec, int) {
       if (ec) return;

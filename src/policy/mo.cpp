@@ -250,6 +250,9 @@ class MoRun {
       out_.changed_to = ConsentState::opted_in;
       return;
     }
+    // The implied-consent refresh. Skipped while the cluster cannot commit (docs/cluster.md): the
+    // MO still reaches the tenant, and an implied consent may end earlier, never later.
+    if (!batch_.consent_writable()) return;
     ConsentRecord r = *record_;
     r.last_mo_at_ms = now_ms_;
     batch_.put_consent(program_.id, in_.msisdn, r);
@@ -258,6 +261,8 @@ class MoRun {
   // At most one still_opted_out per reminder_interval, kept on the record that opts out: the
   // program's, else the tenant's (a tenant-wide opt-out limits reminders tenant-wide).
   void remind() {
+    // Kept on the consent record: skipped while the cluster cannot commit (docs/cluster.md).
+    if (!batch_.consent_writable()) return;
     const bool on_program = is_opted_out(record_);
     ConsentRecord r = on_program ? *record_ : *tenant_;
     const std::int64_t last = r.last_reminder_at_ms;

@@ -105,6 +105,11 @@ class Batch {
   virtual void put_tenant_consent(std::string_view tenant, std::string_view msisdn,
                                   const ConsentRecord& record) = 0;
 
+  /// False in cluster mode while this group cannot commit in PostgreSQL: then put_consent,
+  /// put_tenant_consent and append_audit throw cluster_unavailable (the mutation fails alone).
+  /// For writes that may be skipped, such as an implied-consent refresh. Always true alone.
+  virtual bool consent_writable() = 0;
+
   /// Appends to the audit chain; fills seq, prev_hash and hash (and time_ms when 0: now) and
   /// returns the seq.
   virtual std::uint64_t append_audit(AuditEntry entry) = 0;

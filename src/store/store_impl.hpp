@@ -170,6 +170,9 @@ class StoreImpl final : public Store {
   void run_group(std::vector<Pending>& group);
   void note_write_failure(const rocksdb::Status& s);
   void finish(std::vector<Pending>& group, const std::vector<std::error_code>& results);
+  /// Queues for the writer; `bounded`: refused `busy` beyond max_pending_mutations. A refusal
+  /// runs the completion at once.
+  void enqueue(Pending pending, bool bounded);
   std::error_code run_replicated(const Pending& p, Overlay& overlay);
   /// Cluster mode, after the group's mutations: commits their consent and audit writes in
   /// PostgreSQL (ending the transaction). False when the group must fail with `failure`.

@@ -129,6 +129,11 @@ class BatchImpl final : public Batch {
     write_consent(kConsentTenantTag, tenant, msisdn, record);
   }
 
+  bool consent_writable() override {
+    enter_cluster(false);
+    return !local_ || !store_.cluster_refuses_writes();
+  }
+
   std::uint64_t append_audit(AuditEntry entry) override {
     require_component(entry.msisdn, "audit msisdn");
     enter_cluster(true);
@@ -435,6 +440,21 @@ class BatchImpl final : public Batch {
   std::map<std::string, std::uint64_t, std::less<>> last_audit_;  // msisdn -> seq, this mutation
 };
 
+/// Applies replicated versions in order: those at or below the chain's version are skipped (this
+/// node's own, or applied by a group's begin()); a gap throws `diverged`.
+void apply_in_order(BatchImpl& batch, const ChainState& chain,
+                    const std::vector<ReplicatedChange>& changes) {
+  for (const auto& change : changes) {
+    if (change.version <= chain.cluster_version) continue;
+    if (change.version != chain.cluster_version + 1) {
+      throw std::system_error(make_error_code(StoreErrc::diverged),
+                              "version " + std::to_string(change.version) + " after " +
+                                  std::to_string(chain.cluster_version));
+    }
+    batch.apply(change);
+  }
+}
+
 void merge_into(Overlay& group, Overlay& staged) {
   for (std::size_t i = 0; i < kCfCount; ++i) {
     if (group[i].empty()) {
@@ -448,6 +468,10 @@ void merge_into(Overlay& group, Overlay& staged) {
 }  // namespace
 
 void StoreImpl::submit(Mutation mutation, bool sync, Completion done) {
+  enqueue(Pending{std::move(mutation), sync, std::move(done)}, true);
+}
+
+void StoreImpl::enqueue(Pending pending, bool bounded) {
   std::error_code refused;
   {
     std::lock_guard lock(queue_mutex_);
@@ -455,14 +479,14 @@ void StoreImpl::submit(Mutation mutation, bool sync, Completion done) {
       refused = StoreErrc::read_only;
     } else if (stopping_) {
       refused = StoreErrc::closed;
-    } else if (queue_.size() >= options_.max_pending_mutations) {
+    } else if (bounded && queue_.size() >= options_.max_pending_mutations) {
       refused = StoreErrc::busy;
     } else {
-      queue_.push_back(Pending{std::move(mutation), sync, std::move(done)});
+      queue_.push_back(std::move(pending));
     }
   }
   if (refused) {
-    if (done) done(refused);
+    if (pending.done) pending.done(refused);
     return;
   }
   queue_cv_.notify_one();
@@ -675,38 +699,15 @@ void StoreImpl::attach_cluster(std::shared_ptr<ClusterGate> gate) {
 }
 
 void StoreImpl::apply_replicated(std::vector<ReplicatedChange> changes, Completion done) {
-  std::error_code refused;
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (options_.read_only) {
-      refused = StoreErrc::read_only;
-    } else if (stopping_) {
-      refused = StoreErrc::closed;
-    } else {
-      // Not bounded by max_pending_mutations: the tail sends one page at a time.
-      queue_.push_back(Pending{{}, false, std::move(done), std::move(changes), true});
-    }
-  }
-  if (refused) {
-    if (done) done(refused);
-    return;
-  }
-  queue_cv_.notify_one();
+  // Not bounded by max_pending_mutations: the tail sends one page at a time.
+  enqueue(Pending{{}, false, std::move(done), std::move(changes), true}, false);
 }
 
 std::error_code StoreImpl::run_replicated(const Pending& p, Overlay& overlay) {
   const ChainState before = chain_;
   BatchImpl batch(*this, overlay, chain_, false);
   try {
-    for (const auto& change : p.replicated) {
-      if (change.version <= chain_.cluster_version) continue;  // ours, or applied by begin()
-      if (change.version != chain_.cluster_version + 1) {
-        throw std::system_error(make_error_code(StoreErrc::diverged),
-                                "version " + std::to_string(change.version) + " after " +
-                                    std::to_string(chain_.cluster_version));
-      }
-      batch.apply(change);
-    }
+    apply_in_order(batch, chain_, p.replicated);
   } catch (const std::exception& e) {
     chain_ = before;
     SG_LOG(error, "cluster_apply_failed").kv("reason", e.what());
@@ -727,13 +728,7 @@ void StoreImpl::cluster_enter() {
   const ChainState before = chain_;
   BatchImpl batch(*this, *group_overlay_, chain_, false);
   try {
-    for (const auto& change : *missing) {
-      if (change.version <= chain_.cluster_version) continue;
-      if (change.version != chain_.cluster_version + 1) {
-        throw std::system_error(make_error_code(StoreErrc::diverged), "version gap");
-      }
-      batch.apply(change);
-    }
+    apply_in_order(batch, chain_, *missing);
   } catch (const std::exception& e) {
     chain_ = before;
     SG_LOG(error, "cluster_apply_failed").kv("reason", e.what());

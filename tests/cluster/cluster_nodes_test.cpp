@@ -18,41 +18,15 @@
 #include <smppguard/proto/status.hpp>
 
 #include "consent_support.hpp"
-#include "e2e_admin_support.hpp"
-#include "pg_server.hpp"
+#include "cluster_support.hpp"
 
 namespace {
 
 using namespace e2e;
 using namespace e2e::admin;
+using namespace e2e::cluster;
 namespace cmd = smppguard::proto::cmd;
 namespace st = smppguard::proto::status;
-
-constexpr std::uint32_t kOptedOut = 0x400;
-
-// A node of the cluster: the daemon with its own simulator, admin tokens on.
-std::unique_ptr<Harness> node(const PgServer& pg, const std::string& node_id) {
-  HarnessOptions o;
-  o.config.node_id = node_id;
-  o.config.cluster_postgres = pg.conninfo();
-  return admin_harness(std::move(o));
-}
-
-json::object consent_body(const std::string& state) {
-  json::object o;
-  o["state"] = state;
-  if (state == "opted_in") {
-    o["level"] = "express";
-    o["source"] = "web_form";
-  }
-  return o;
-}
-
-// An MT from Acme's number to `msisdn` (digits) through node `h`: its submit_sm_resp status.
-std::uint32_t mt_status(Harness& h, const std::string& msisdn = cfg::kSubscriber) {
-  auto tx = h.bind(cmd::kBindTransmitter);
-  return tx->request(make_submit(cfg::kAcmeNumber, msisdn, "hello")).status();
-}
 
 // The consent state node `h` holds for `msisdn` ("+digits"; "none" without a record).
 std::string state_on(Harness& h, const std::string& msisdn = std::string("+") + cfg::kSubscriber) {
@@ -241,11 +215,9 @@ TEST_SUITE("cluster_catch_up") {
 
     // A new node with an empty store: not ready (and refusing MTs) until it has every record.
     HarnessOptions o;
-    o.config.node_id = "gw2";
-    o.config.cluster_postgres = pg.conninfo();
     o.wait_ready = false;
     const auto t0 = std::chrono::steady_clock::now();
-    auto b = admin_harness(std::move(o));
+    auto b = node(pg, "gw2", std::move(o));
     bool saw_not_ready = false;
     bool saw_refusal = false;
     const bool ready = eventually(
@@ -340,6 +312,9 @@ TEST_SUITE("cluster_outage") {
     // A STOP cannot be committed: ESME_RMSGQFUL, so that the carrier sends it again.
     CHECK(consent::mo(a->sim(), cfg::kSubscriber, cfg::kAcmeNumber, "STOP") == st::kEsmeRmsgqful);
     CHECK(state_on(*a) == "opted_in");
+    // A plain MO is taken (its implied-consent refresh waits for the cluster).
+    CHECK(consent::mo(a->sim(), cfg::kSubscriber, cfg::kAcmeNumber, "see you at five") ==
+          st::kEsmeRok);
     CHECK(eventually([&] { return a->metric("smppguard_cluster_up") == 0.0; }, 5s));
 
     pg.start();

@@ -15,33 +15,16 @@
 #include <thread>
 
 #include "consent_support.hpp"
-#include "e2e_admin_support.hpp"
+#include "cluster_support.hpp"
 #include "haproxy.hpp"
-#include "pg_server.hpp"
 
 namespace {
 
 using namespace e2e;
 using namespace e2e::admin;
+using namespace e2e::cluster;
 namespace cmd = smppguard::proto::cmd;
 namespace st = smppguard::proto::status;
-
-constexpr std::uint32_t kOptedOut = 0x400;
-
-std::unique_ptr<Harness> node(const PgServer& pg, const std::string& node_id) {
-  HarnessOptions o;
-  o.config.node_id = node_id;
-  o.config.cluster_postgres = pg.conninfo();
-  return admin_harness(std::move(o));
-}
-
-json::object opted_in() {
-  json::object o;
-  o["state"] = "opted_in";
-  o["level"] = "express";
-  o["source"] = "web_form";
-  return o;
-}
 
 // MTs from one ESME through `port` (haproxy's) until `stop`: one bind at a time, bound again
 // whenever the connection breaks. Records each MT's outcome by its unique text.
@@ -104,11 +87,6 @@ int stop_until_taken(Harness& h, const std::string& msisdn, std::chrono::millise
   return -1;
 }
 
-std::uint32_t mt_status(Harness& h, const std::string& msisdn) {
-  auto tx = h.bind(cmd::kBindTransmitter);
-  return tx->request(make_submit(cfg::kAcmeNumber, msisdn.substr(1), "after")).status();
-}
-
 }  // namespace
 
 TEST_SUITE("cluster_traffic") {
@@ -125,9 +103,9 @@ TEST_SUITE("cluster_traffic") {
     for (int i = 0; i < 20; ++i) receivers.push_back(number(100 + i));
     for (int i = 0; i < 10; ++i) stoppers.push_back(number(200 + i));
     for (const auto& m : receivers)
-      REQUIRE(put_consent(*n1, "acme-alerts", m, opted_in()).status == 201);
+      REQUIRE(put_consent(*n1, "acme-alerts", m, consent_body("opted_in")).status == 201);
     for (const auto& m : stoppers)
-      REQUIRE(put_consent(*n1, "acme-alerts", m, opted_in()).status == 201);
+      REQUIRE(put_consent(*n1, "acme-alerts", m, consent_body("opted_in")).status == 201);
     REQUIRE(eventually(
         [&] { return get(*n3, "/v1/consents/acme-alerts/" + stoppers.back()).status == 200; }, 2s));
 
@@ -185,8 +163,8 @@ TEST_SUITE("cluster_traffic") {
     // gw2 comes back, catches up, and refuses every STOPped subscriber like the others.
     n2->start_daemon(true);
     for (auto* h : nodes) {
-      for (const auto& m : stoppers) CHECK(mt_status(*h, m) == kOptedOut);
-      CHECK(mt_status(*h, receivers.front()) == st::kEsmeRok);
+      for (const auto& m : stoppers) CHECK(mt_status(*h, m.substr(1)) == kOptedOut);
+      CHECK(mt_status(*h, receivers.front().substr(1)) == st::kEsmeRok);
     }
   }
 
@@ -199,9 +177,9 @@ TEST_SUITE("cluster_traffic") {
     for (int i = 0; i < 10; ++i) receivers.push_back(number(300 + i));
     for (int i = 0; i < 12; ++i) stoppers.push_back(number(400 + i));
     for (const auto& m : receivers)
-      REQUIRE(put_consent(*a, "acme-alerts", m, opted_in()).status == 201);
+      REQUIRE(put_consent(*a, "acme-alerts", m, consent_body("opted_in")).status == 201);
     for (const auto& m : stoppers)
-      REQUIRE(put_consent(*b, "acme-alerts", m, opted_in()).status == 201);
+      REQUIRE(put_consent(*b, "acme-alerts", m, consent_body("opted_in")).status == 201);
     REQUIRE(eventually(
         [&] { return get(*a, "/v1/consents/acme-alerts/" + stoppers.back()).status == 200; }, 2s));
 
@@ -256,7 +234,7 @@ TEST_SUITE("cluster_traffic") {
     // Every STOP acknowledged is refused on both nodes.
     for (auto* h : {a.get(), b.get()}) {
       for (const auto& m : stoppers) {
-        CHECK(eventually([&] { return mt_status(*h, m) == kOptedOut; }, 2s));
+        CHECK(eventually([&] { return mt_status(*h, m.substr(1)) == kOptedOut; }, 2s));
       }
     }
     CHECK(pg.psql("SELECT count(*) FROM smppguard.consents WHERE state = 'opted_out'") ==
