@@ -1,10 +1,14 @@
 #include "cluster/consent_log.hpp"
 
+#include <boost/json.hpp>
+#include <map>
 #include <stdexcept>
 
 #include "cluster/schema.hpp"
 
 namespace smppguard::cluster {
+
+namespace json = boost::json;
 
 namespace {
 
@@ -15,9 +19,8 @@ std::string select_after(const std::string& schema) {
       schema);
 }
 
-std::string ms_to_timestamp(std::int64_t ms) {
-  return "to_timestamp(" + std::to_string(ms) + " / 1000.0)";
-}
+// Plain hex digits (what decode(..., 'hex') reads).
+std::string hex(std::string_view bytes) { return bytea_hex(bytes).substr(2); }
 
 }  // namespace
 
@@ -38,28 +41,57 @@ std::vector<PgStatement> append_and_commit(const std::string& schema, const std:
       {with_schema("INSERT INTO {s}.consent_log (version, node_id, body) VALUES ($1, $2, $3)",
                    schema),
        {version, node_id, bytea_hex(store::encode_change(change))}});
+  // The rows go as one JSON array per table (one statement each, whatever the group's size).
+  // A subscriber written twice in one group keeps its last record.
+  std::map<std::pair<std::string, std::string>, json::object> consents;
   for (const auto& c : change.consents) {
-    store::ReplicatedChange one{change.version, {c}, {}};
-    out.push_back(
-        {with_schema("INSERT INTO {s}.consents AS c (owner, msisdn, state, updated_at, audit_seq, "
-                     "version, record) VALUES ($1, $2, $3, " +
-                         ms_to_timestamp(c.record.updated_at_ms) +
-                         ", $4, $5, $6) ON CONFLICT (owner, msisdn) DO UPDATE SET "
-                         "state = excluded.state, updated_at = excluded.updated_at, "
-                         "audit_seq = excluded.audit_seq, version = excluded.version, "
-                         "record = excluded.record",
-                     schema),
-         {(c.tenant ? "tenant:" : "") + c.owner, c.msisdn, std::string(to_string(c.record.state)),
-          std::to_string(c.record.audit_seq), version, bytea_hex(store::encode_change(one))}});
+    json::object row;
+    row["owner"] = (c.tenant ? "tenant:" : "") + c.owner;
+    row["msisdn"] = c.msisdn;
+    row["state"] = std::string(to_string(c.record.state));
+    row["updated_ms"] = c.record.updated_at_ms;
+    row["audit_seq"] = c.record.audit_seq;
+    row["record"] = hex(store::encode_change({change.version, {c}, {}}));
+    consents[{row["owner"].as_string().c_str(), c.msisdn}] = std::move(row);
   }
-  for (const auto& a : change.audit) {
-    store::ReplicatedChange one{change.version, {}, {a}};
-    out.push_back({with_schema("INSERT INTO {s}.audit (seq, at, program, msisdn, event, "
-                               "prev_hash, hash, version, entry) VALUES ($1, " +
-                                   ms_to_timestamp(a.time_ms) + ", $2, $3, $4, $5, $6, $7, $8)",
-                               schema),
-                   {std::to_string(a.seq), a.program, a.msisdn, a.event, a.prev_hash, a.hash,
-                    version, bytea_hex(store::encode_change(one))}});
+  if (!consents.empty()) {
+    json::array rows;
+    for (auto& [key, row] : consents) rows.push_back(std::move(row));
+    out.push_back(
+        {with_schema(
+             "INSERT INTO {s}.consents AS c (owner, msisdn, state, updated_at, audit_seq, "
+             "version, record) SELECT x.owner, x.msisdn, x.state, "
+             "to_timestamp(x.updated_ms / 1000.0), x.audit_seq, $2, decode(x.record, 'hex') "
+             "FROM jsonb_to_recordset($1::jsonb) AS x(owner text, msisdn text, state text, "
+             "updated_ms bigint, audit_seq bigint, record text) "
+             "ON CONFLICT (owner, msisdn) DO UPDATE SET state = excluded.state, "
+             "updated_at = excluded.updated_at, audit_seq = excluded.audit_seq, "
+             "version = excluded.version, record = excluded.record",
+             schema),
+         {json::serialize(rows), version}});
+  }
+  if (!change.audit.empty()) {
+    json::array rows;
+    for (const auto& a : change.audit) {
+      json::object row;
+      row["seq"] = a.seq;
+      row["at_ms"] = a.time_ms;
+      row["program"] = a.program;
+      row["msisdn"] = a.msisdn;
+      row["event"] = a.event;
+      row["prev_hash"] = a.prev_hash;
+      row["hash"] = a.hash;
+      row["entry"] = hex(store::encode_change({change.version, {}, {a}}));
+      rows.push_back(std::move(row));
+    }
+    out.push_back(
+        {with_schema("INSERT INTO {s}.audit (seq, at, program, msisdn, event, prev_hash, hash, "
+                     "version, entry) SELECT x.seq, to_timestamp(x.at_ms / 1000.0), x.program, "
+                     "x.msisdn, x.event, x.prev_hash, x.hash, $2, decode(x.entry, 'hex') FROM "
+                     "jsonb_to_recordset($1::jsonb) AS x(seq bigint, at_ms bigint, program text, "
+                     "msisdn text, event text, prev_hash text, hash text, entry text)",
+                     schema),
+         {json::serialize(rows), version}});
   }
   // Delivered at commit, dropped on rollback.
   out.push_back({"SELECT pg_notify($1, $2)", {schema + "_log", version}});

@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 constexpr auto kConnectTimeout = 10s;  // at start: a clear error, not a hang
 constexpr auto kReconnectTimeout = 2s;
 constexpr auto kStatementTimeout = 5s;
-constexpr auto kRetryEvery = 1s;
+constexpr auto kRetryEvery =
+    250ms;  // reconnects: short, so that a replica is back soon after an outage
 constexpr auto kHeartbeatEvery = 1s;
 constexpr std::size_t kPage = 500;  // versions per tail read
 // A writer further behind than this does not write: its replica is catching up (the tail).
@@ -349,7 +350,10 @@ std::error_code Link::commit(const store::ReplicatedChange& change) {
     } else {
       batch = append_and_commit(config_.schema, node_id_, change);
     }
-    auto r = co_await writer_->run(std::move(batch), kStatementTimeout);
+    // A large group (an import's batches) takes longer: a second more per 1,000 rows.
+    const auto rows = change.consents.size() + change.audit.size();
+    const auto timeout = kStatementTimeout + std::chrono::milliseconds(rows);
+    auto r = co_await writer_->run(std::move(batch), timeout);
     if (!r) {
       SG_LOG(error, "cluster_commit_failed")
           .kv("version", change.version)

@@ -10,11 +10,11 @@
 //              replica's version, hands each page to Store::apply_replicated, and when there is
 //              nothing left (caught up) waits for a NOTIFY or 1 s; every second it writes the
 //              node's heartbeat (last_seen, lag, binds). A lost connection is reconnected (and
-//              node_id claimed again) once a second; meanwhile the link is down.
+//              node_id claimed again) every 250 ms; meanwhile the link is down.
 //   begin()/commit() — ClusterGate, called by the store's writer thread: each runs on the link's
 //              thread over the writer's connection while the writer waits (bounded by the
 //              statement timeout). A writer connection that is lost is reconnected by the next
-//              begin(), at most once a second.
+//              begin(), at most every 250 ms.
 //   stop()   — ends the tail and closes both connections (the claim ends with them). Call it
 //              after the store is closed: the store's writer drains its queue through begin()
 //              and commit(), which after stop() answer cluster_unavailable at once.

@@ -196,7 +196,7 @@ PgConnection::PgConnection(asio::any_io_executor ex, PGconn* conn)
     : ex_(std::move(ex)), conn_(conn), socket_(ex_, PQsocket(conn)) {}
 
 PgConnection::~PgConnection() {
-  socket_.release();  // libpq closes it
+  if (socket_.is_open()) socket_.release();  // libpq closes it
   PQfinish(conn_);
 }
 
@@ -209,7 +209,13 @@ std::string PgConnection::server() const {
 int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
 
 std::error_code PgConnection::fail(PgErrc e, std::string message) {
-  if (e == PgErrc::connection_lost || e == PgErrc::timeout) broken_ = true;
+  if ((e == PgErrc::connection_lost || e == PgErrc::timeout) && !broken_) {
+    broken_ = true;
+    // Out of the event loop now: libpq has closed (or will close) the descriptor, and the next
+    // connection is likely to get its number; unregistering it later, from the destructor, would
+    // unregister that connection instead and leave it waiting for its deadline.
+    socket_.release();
+  }
   last_error_ = PgError{.message = std::move(message)};
   return make_error_code(e);
 }

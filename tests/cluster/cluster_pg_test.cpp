@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <exception>
 #include <map>
@@ -83,6 +84,37 @@ std::unique_ptr<SyncPg> connect(const e2e::PgServer& pg) {
 }  // namespace
 
 TEST_SUITE("pg") {
+  TEST_CASE("a connection on the descriptor number of a lost one is not disturbed by its end") {
+    // libpq closes the socket of a lost connection at once; the next connection usually gets the
+    // same number. The lost one's end must not unregister the new one from the event loop (it
+    // then waited for its deadline: a reconnected tail stalled for 5 s).
+    e2e::PgServer pg;
+    asio::io_context io;
+    const auto block = [&io](auto op) {
+      std::optional<typename decltype(op)::value_type> out;
+      asio::co_spawn(
+          io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(op)); },
+          asio::detached);
+      io.restart();
+      io.run();
+      return std::move(*out);
+    };
+    auto lost = block(PgConnection::connect(io.get_executor(), pg.conninfo(), 10s));
+    REQUIRE(lost.has_value());
+    pg.psql("SELECT pg_terminate_backend(" + std::to_string((*lost)->backend_pid()) + ")");
+    auto r = block((*lost)->query("SELECT 1", {}, 5s));
+    CHECK_FALSE(r.has_value());
+    CHECK((*lost)->broken());
+    auto next = block(PgConnection::connect(io.get_executor(), pg.conninfo(), 10s));
+    REQUIRE(next.has_value());
+    lost->reset();
+    for (int i = 0; i < 3; ++i) {
+      auto q = block((*next)->query("SELECT 42", {}, 5s));
+      REQUIRE_MESSAGE(q.has_value(), (*next)->last_error().message);
+      CHECK(q->text(0, 0) == "42");
+    }
+  }
+
   TEST_CASE("a pipelined batch answers each statement in order, in one transaction") {
     e2e::PgServer pg;
     auto c = connect(pg);

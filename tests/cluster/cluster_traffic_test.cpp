@@ -14,8 +14,8 @@
 #include <smppguard/proto/status.hpp>
 #include <thread>
 
-#include "consent_support.hpp"
 #include "cluster_support.hpp"
+#include "consent_support.hpp"
 #include "haproxy.hpp"
 
 namespace {
@@ -74,13 +74,21 @@ std::set<std::string> carrier_texts(const std::vector<Harness*>& nodes) {
 }
 
 // A STOP from `msisdn` through `h`'s carrier, resent while it is answered with a temporary error
-// (as a carrier does); the number of temporary answers, or -1 when it was never taken.
+// or not answered in time (as a carrier does); the number of such attempts, or -1 when it was
+// never taken.
 int stop_until_taken(Harness& h, const std::string& msisdn, std::chrono::milliseconds within) {
   int temporary = 0;
   const auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until) {
-    const auto status = consent::mo(h.sim(), msisdn.substr(1), cfg::kAcmeNumber, "STOP");
-    if (status == st::kEsmeRok) return temporary;
+    json::object mo;
+    mo["from"] = msisdn;
+    mo["to"] = cfg::kAcmeNumber;
+    mo["text"] = "STOP";
+    const auto r = h.sim().post_mo(mo);
+    if (r.status == 200 && json_int(json::parse(r.body).as_object(), "status") == 0) {
+      return temporary;
+    }
+    if (r.status != 200) MESSAGE("STOP not answered in time: ", r.body);
     ++temporary;
     std::this_thread::sleep_for(100ms);
   }
@@ -191,11 +199,11 @@ TEST_SUITE("cluster_traffic") {
                          std::ref(stop), std::ref(loads[e]));
     }
     int temporary = 0, taken = 0;
-    std::thread restart;
+    std::jthread restart;  // joined on every way out
     for (std::size_t i = 0; i < stoppers.size(); ++i) {
       if (i == 4) {
         pg.stop();
-        restart = std::thread([&] {
+        restart = std::jthread([&] {
           std::this_thread::sleep_for(2s);
           pg.start();
         });
@@ -206,7 +214,7 @@ TEST_SUITE("cluster_traffic") {
         temporary += t;
       }
     }
-    restart.join();
+    if (restart.joinable()) restart.join();
     std::this_thread::sleep_for(500ms);
     stop = true;
     for (auto& t : esmes) t.join();
