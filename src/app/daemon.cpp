@@ -44,7 +44,18 @@ void Daemon::start() {
   so.message_map_ttl = initial_.store.message_map_ttl;
   so.min_free_bytes = std::uint64_t{initial_.store.min_free_mb} << 20;
   store_ = store::Store::open(so, SystemClock::instance());
-  if (cluster_) store_->attach_cluster(cluster_);
+  if (cluster_) {
+    // A store with a history of its own (single-node mode) cannot become a replica: its audit
+    // chain is not the cluster's. A cluster node starts on an empty store (docs/cluster.md).
+    const auto head = store_->audit_head();
+    if (store_->cluster_version() == 0 && head && head->seq > 0) {
+      throw std::runtime_error("cluster: the store at " + initial_.store.path + " has " +
+                               std::to_string(head->seq) +
+                               " audit entries of its own (single-node mode); a cluster node "
+                               "needs an empty store (docs/cluster.md, \"Add a node\")");
+    }
+    store_->attach_cluster(cluster_);
+  }
 
   auto cfg = std::make_shared<const config::Config>(initial_);
   runtime_ = std::make_unique<session::RuntimeHolder>(

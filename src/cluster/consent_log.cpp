@@ -28,7 +28,11 @@ std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t 
                                        std::size_t limit) {
   return {
       {"BEGIN"},
+      // The server gives up the wait itself (before the caller's deadline), so that a writer
+      // that gave up never gets the lock later and holds it for nobody.
+      {"SET LOCAL lock_timeout = '4s'"},
       {std::string("SELECT pg_advisory_xact_lock(") + kLockClass + ", 0)", {schema}},
+      {with_schema("SELECT coalesce(max(version), 0) FROM {s}.consent_log", schema)},
       {select_after(schema), {std::to_string(applied), std::to_string(limit + 1)}},
   };
 }

@@ -28,8 +28,9 @@ struct LogEntry {
   store::ReplicatedChange change;
 };
 
-/// The start of a writing transaction: BEGIN, the write lock, then up to `limit` + 1 versions
-/// after `applied` (more than `limit` rows: the caller is too far behind to write).
+/// The start of a writing transaction: BEGIN, the write lock (waited for at most 4 s), the log's
+/// newest version (second to last result), then up to `limit` + 1 versions after `applied` (the
+/// last result; more than `limit` rows: the caller is too far behind to write).
 std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t applied,
                                        std::size_t limit);
 /// What commits `change` as its version: the log row, its consent and audit rows and the

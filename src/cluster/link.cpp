@@ -39,6 +39,15 @@ asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
   co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+// Every connection of the link: a transaction left open by a client that went away (or gave up)
+// ends on the server by itself, giving back the write lock.
+asio::awaitable<std::error_code> prepare_session(PgConnection& pg) {
+  std::vector<PgValue> none;
+  auto r = co_await pg.query("SET idle_in_transaction_session_timeout = '15s'", std::move(none),
+                             kStatementTimeout);
+  co_return r ? std::error_code{} : r.error();
+}
+
 std::string describe(const PgConnection& pg, std::error_code ec) {
   const auto& e = pg.last_error();
   if (e.message.empty()) return ec.message();
@@ -93,6 +102,9 @@ void Link::connect_at_start() {
                           "cluster: cannot connect to PostgreSQL: " +
                               (error.message.empty() ? writer.error().message() : error.message)};
     }
+    if (const auto ec = co_await prepare_session(**writer)) {
+      co_return std::pair{1, "cluster: cannot set up the session: " + describe(**writer, ec)};
+    }
     auto migrated = co_await migrate(**writer, config_.schema, kStatementTimeout);
     if (!migrated) {
       co_return std::pair{1, "cluster: cannot create or migrate schema " + config_.schema + ": " +
@@ -100,6 +112,9 @@ void Link::connect_at_start() {
     }
     auto tail = co_await PgConnection::connect(ex, config_.postgres, kConnectTimeout, &error);
     if (!tail) co_return std::pair{1, "cluster: cannot connect to PostgreSQL: " + error.message};
+    if (const auto ec = co_await prepare_session(**tail)) {
+      co_return std::pair{1, "cluster: cannot set up the session: " + describe(**tail, ec)};
+    }
     auto claimed = co_await claim_node(**tail, config_.schema, node_id_, kStatementTimeout);
     if (!claimed) {
       co_return std::pair{1, "cluster: cannot claim node_id " + node_id_ + ": " +
@@ -167,6 +182,7 @@ asio::awaitable<void> Link::tail() {
         SG_LOG(warn, "cluster_link_down").kv("node_id", node_id_);
       }
       publish_metrics();
+      tail_.reset();  // its session (and node claim) ends before the new one claims the id
       if (!co_await tail_connect()) {
         co_await sleep_for(kRetryEvery);
         continue;
@@ -186,7 +202,7 @@ asio::awaitable<bool> Link::tail_connect() {
   const auto ex = co_await asio::this_coro::executor;
   PgError error;
   auto pg = co_await PgConnection::connect(ex, config_.postgres, kReconnectTimeout, &error);
-  if (!pg) co_return false;
+  if (!pg || co_await prepare_session(**pg)) co_return false;
   auto claimed = co_await claim_node(**pg, config_.schema, node_id_, kStatementTimeout);
   if (!claimed || !*claimed) {
     SG_LOG(error, "cluster_claim_failed")
@@ -282,14 +298,21 @@ bool Link::ready() const {
 // ---- ClusterGate: the store's writer ------------------------------------------------------------
 
 asio::awaitable<std::error_code> Link::writer_connect() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < writer_retry_at_) co_return make_error_code(PgErrc::connect_failed);
-  writer_retry_at_ = now + kRetryEvery;
   writer_.reset();
+  // While the tail cannot reach PostgreSQL, or shortly after a failed attempt, refuse at once:
+  // the store's writer thread must not wait out a connect timeout for every group.
+  if (!up() || std::chrono::steady_clock::now() < writer_retry_at_) {
+    co_return make_error_code(PgErrc::connect_failed);
+  }
   PgError error;
   auto pg = co_await PgConnection::connect(co_await asio::this_coro::executor, config_.postgres,
                                            kReconnectTimeout, &error);
-  if (!pg) co_return pg.error();
+  std::error_code ec = pg.error();
+  if (pg) ec = co_await prepare_session(**pg);
+  if (ec) {
+    writer_retry_at_ = std::chrono::steady_clock::now() + kRetryEvery;
+    co_return ec;
+  }
   writer_ = std::move(*pg);
   co_return std::error_code{};
 }
@@ -310,6 +333,17 @@ Result<std::vector<store::ReplicatedChange>> Link::begin(std::uint64_t applied) 
       co_return unavailable;
     }
     std::vector<PgStatement> rollback = {{"ROLLBACK"}};
+    const auto head = static_cast<std::uint64_t>((*r)[r->size() - 2].int64(0, 0));
+    if (head < applied) {
+      // This replica has versions PostgreSQL does not (a failover lost them, or another
+      // database): writing here would fork the history.
+      SG_LOG(error, "cluster_replica_ahead")
+          .kv("node_id", node_id_)
+          .kv("applied", applied)
+          .kv("postgres_head", head);
+      (void)co_await writer_->run(std::move(rollback), kStatementTimeout);
+      co_return make_error_code(store::StoreErrc::diverged);
+    }
     if (r->back().size() > kMaxInlineCatchUp) {
       (void)co_await writer_->run(std::move(rollback), kStatementTimeout);
       co_return unavailable;  // far behind: the tail catches up first

@@ -193,20 +193,21 @@ asio::awaitable<Result<std::unique_ptr<PgConnection>>> PgConnection::connect(
 }
 
 PgConnection::PgConnection(asio::any_io_executor ex, PGconn* conn)
-    : ex_(std::move(ex)), conn_(conn), socket_(ex_, PQsocket(conn)) {}
+    : ex_(std::move(ex)), conn_(conn), socket_(ex_, PQsocket(conn)) {
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  server_ = std::string(host ? host : "") + ":" + (port ? port : "");
+  backend_pid_ = PQbackendPID(conn_);
+}
 
 PgConnection::~PgConnection() {
   if (socket_.is_open()) socket_.release();  // libpq closes it
-  PQfinish(conn_);
+  if (conn_ != nullptr) PQfinish(conn_);
 }
 
-std::string PgConnection::server() const {
-  const char* host = PQhost(conn_);
-  const char* port = PQport(conn_);
-  return std::string(host ? host : "") + ":" + (port ? port : "");
-}
+std::string PgConnection::server() const { return server_; }
 
-int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
+int PgConnection::backend_pid() const { return backend_pid_; }
 
 std::error_code PgConnection::fail(PgErrc e, std::string message) {
   if ((e == PgErrc::connection_lost || e == PgErrc::timeout) && !broken_) {
@@ -215,6 +216,11 @@ std::error_code PgConnection::fail(PgErrc e, std::string message) {
     // connection is likely to get its number; unregistering it later, from the destructor, would
     // unregister that connection instead and leave it waiting for its deadline.
     socket_.release();
+    // And closed now, also after a timeout: the server then ends the session (rolling back an
+    // open transaction, giving up its locks and the node claim) as soon as it reads the end,
+    // instead of keeping it until this object goes away.
+    PQfinish(conn_);
+    conn_ = nullptr;
   }
   last_error_ = PgError{.message = std::move(message)};
   return make_error_code(e);

@@ -7,9 +7,9 @@
 // socket of the moment) until it is up, within a deadline -> non-blocking + pipeline mode ->
 // run(batch): every statement of the batch and one sync are written at once, their results read
 // in order (one round trip; the statements between two syncs run as one implicit transaction
-// unless the batch holds its own BEGIN/COMMIT) -> ... -> a lost connection or a timeout leaves
-// it broken() for good: the owner drops it and connects again. Notifications (LISTEN) are
-// collected by every read and handed out by wait_notifications().
+// unless the batch holds its own BEGIN/COMMIT) -> ... -> a lost connection or a timeout closes
+// it at once and leaves it broken() for good: the owner drops it and connects again. Notifications
+// (LISTEN) are collected by every read and handed out by wait_notifications().
 //
 // Thread-safety: none. One owner coroutine, one run() or wait at a time, on one strand.
 #include <boost/asio/any_io_executor.hpp>
@@ -140,8 +140,10 @@ class PgConnection {
   asio::any_io_executor ex_;
   pg_conn* conn_;
   asio::posix::stream_descriptor socket_;
-  bool broken_ = false;
+  bool broken_ = false;  // then conn_ is closed (null)
   PgError last_error_;
+  std::string server_;
+  int backend_pid_ = 0;
   std::vector<PgNotification> notifications_;
 };
 

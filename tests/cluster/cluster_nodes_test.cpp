@@ -8,7 +8,8 @@
 //                   answering /readyz 503 until it has them all.
 //   cluster_start — a second live process with the same node_id exits 2 naming it; a bad
 //                   connection string and an unreachable server exit 1 with a clear error; a
-//                   node without a cluster section has no /v1/cluster.
+//                   store with a single-node history is refused; a node without a cluster
+//                   section has no /v1/cluster.
 //   cluster_outage — PostgreSQL stopped: consent changes are refused (API 503
 //                   cluster_unavailable, a STOP answered ESME_RMSGQFUL so the carrier resends it),
 //                   MTs go on from the replica; once it is back the resent STOP is taken.
@@ -263,6 +264,23 @@ TEST_SUITE("cluster_start") {
     a->kill9_daemon();
     a->start_daemon(true);
     CHECK(a->wait_readyz(200));
+  }
+
+  TEST_CASE("a store with a single-node history does not start as a cluster node") {
+    PgServer pg;
+    auto h = admin_harness();
+    h->opt_in(cfg::kSubscriber, cfg::kAcmeNumber);  // audit entries of its own
+    REQUIRE(h->stop_daemon() == 0);
+    ConfigSpec spec = h->config();
+    spec.cluster_postgres = pg.conninfo();
+    const auto path = h->dir().path() / "cluster.yaml";
+    write_file(path, spec.render());
+    const auto r = run_smppguard({"run", "--config", path.string()});
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.out.find("audit entries of its own (single-node mode); a cluster node needs "
+                             "an empty store") != std::string::npos,
+                  r.out);
+    CHECK(pg.psql("SELECT count(*) FROM smppguard.consent_log") == "0\n");
   }
 
   TEST_CASE("a node without a cluster section answers /v1/cluster 404 cluster_off") {

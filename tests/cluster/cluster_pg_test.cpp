@@ -218,6 +218,19 @@ TEST_SUITE("pg") {
     auto slow = connect(pg);
     CHECK(slow->query("SELECT pg_sleep(5)", {}, 200ms).error() == PgErrc::timeout);
     CHECK(slow->conn().broken());
+
+    // ... closed at once, not when the object goes: its transaction ends on the server and the
+    // locks it held are free (a writer that timed out must not keep the cluster's write lock).
+    auto holder = connect(pg);
+    REQUIRE(holder->run({{"BEGIN"}, {"SELECT pg_advisory_xact_lock(42)"}}).has_value());
+    CHECK(holder->query("SELECT pg_sleep(0.5)", {}, 100ms).error() == PgErrc::timeout);
+    auto other = connect(pg);
+    CHECK(e2e::eventually(
+        [&] {
+          auto r = other->query("SELECT pg_try_advisory_lock(42)");
+          return r && r->text(0, 0) == "t";
+        },
+        5s));
   }
 }  // TEST_SUITE
 
