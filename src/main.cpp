@@ -25,6 +25,7 @@ void usage(std::FILE* out) {
       "                     [--receipt-id-format same|decimal] [--max-records N]\n"
       "                                                    the carrier simulator alone\n"
       "  smppguard audit verify --store DIR [--expect-head SEQ:HASH]\n"
+      "  smppguard audit verify --config FILE [--expect-head SEQ:HASH]   (cluster: PostgreSQL)\n"
       "                                                    prove the audit chain whole and\n"
       "                                                    the consent records true to it\n"
       "  smppguard consent import --store DIR --file FILE.ndjson [--config FILE]\n"
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
   const bool audit = command == "audit";
   if (audit && (argc < 3 || std::string_view(argv[2]) != "verify")) {
     std::fprintf(stderr,
-                 "smppguard: usage: smppguard audit verify --store DIR [--expect-head SEQ:HASH]\n");
+                 "smppguard: usage: smppguard audit verify --store DIR|--config FILE "
+                 "[--expect-head SEQ:HASH]\n");
     return 64;
   }
   if (!parse_flags(argc, argv, audit ? 3 : 2, flags)) {
@@ -113,6 +115,9 @@ int main(int argc, char** argv) {
     return smppguard::app::check_config(value);
   }
   if (audit) {
+    if (flags.count("config") != 0) {
+      return smppguard::app::audit_verify_cluster(flags["config"], flags["expect-head"]);
+    }
     if (int rc = need(flags, "store", value)) return rc;
     return smppguard::app::audit_verify(value, flags["expect-head"]);
   }

@@ -1,5 +1,7 @@
 #include "app/commands.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <charconv>
 #include <condition_variable>
@@ -15,6 +17,7 @@
 #include "app/ctl.hpp"
 #include "app/daemon.hpp"
 #include "app/demo.hpp"
+#include "cluster/audit_verify.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "sim/simulator.hpp"
@@ -55,6 +58,97 @@ int check_config(const std::string& config_path) {
   return 0;
 }
 
+namespace {
+
+// --expect-head SEQ:HASH; false when it is not that.
+bool parse_expect_head(const std::string& text, std::uint64_t& seq, std::string& hash) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return false;
+  hash = text.substr(colon + 1);
+  return std::from_chars(text.data(), text.data() + colon, seq).ec == std::errc{} &&
+         hash.size() == 64;
+}
+
+void print_chain_report(const store::AuditVerifyReport& report, const char* where) {
+  if (report.whole) {
+    std::printf("audit chain%s whole: %llu entries\n", where,
+                static_cast<unsigned long long>(report.entries));
+  } else {
+    std::printf("audit chain%s BROKEN at seq %llu: %s (%llu entries checked)\n", where,
+                static_cast<unsigned long long>(report.first_bad_seq), report.reason.c_str(),
+                static_cast<unsigned long long>(report.entries));
+  }
+}
+
+// Whether the anchor kept outside matches; prints the verdict.
+bool print_anchor(std::uint64_t seq, const std::optional<std::string>& got,
+                  const std::string& want) {
+  const bool anchored = got && *got == want;
+  if (anchored) {
+    std::printf("audit head %llu matches the expected hash\n",
+                static_cast<unsigned long long>(seq));
+  } else {
+    std::printf("audit head %llu does NOT match the expected hash: %s\n",
+                static_cast<unsigned long long>(seq),
+                got ? ("the log has " + *got).c_str() : "the entry is missing");
+  }
+  return anchored;
+}
+
+}  // namespace
+
+int audit_verify_cluster(const std::string& config_path, const std::string& expect_head) {
+  try {
+    const auto cfg = config::load_config_file(config_path);
+    if (!cfg.cluster) {
+      std::fprintf(stderr, "audit verify: %s has no cluster section (use --store DIR)\n",
+                   config_path.c_str());
+      return 2;
+    }
+    std::uint64_t seq = 0;
+    std::string want;
+    if (!expect_head.empty() && !parse_expect_head(expect_head, seq, want)) {
+      std::fprintf(stderr, "audit verify: --expect-head must be SEQ:HASH (64 hex chars)\n");
+      return 2;
+    }
+    boost::asio::io_context io;
+    std::string hash_at;
+    std::optional<std::pair<int, std::string>> outcome;
+    const auto check = [&]() -> boost::asio::awaitable<void> {
+      cluster::PgError why;
+      auto pg = co_await cluster::PgConnection::connect(io.get_executor(), cfg.cluster->postgres,
+                                                        std::chrono::seconds(10), &why);
+      if (!pg) {
+        outcome = {2, "cannot connect to PostgreSQL: " + why.message};
+        co_return;
+      }
+      auto report = co_await cluster::verify_cluster_audit(
+          **pg, cfg.cluster->schema,
+          expect_head.empty() ? std::nullopt : std::optional<std::uint64_t>(seq), &hash_at,
+          std::chrono::seconds(60));
+      if (!report) {
+        outcome = {2, "cannot read the audit table: " + (*pg)->last_error().message};
+        co_return;
+      }
+      print_chain_report(*report, " (PostgreSQL)");
+      bool anchored = true;
+      if (!expect_head.empty()) {
+        anchored = print_anchor(seq, hash_at.empty() ? std::nullopt : std::optional(hash_at), want);
+      }
+      outcome = {report->whole && anchored ? 0 : 1, ""};
+    };
+    boost::asio::co_spawn(io, check, boost::asio::detached);
+    io.run();
+    if (!outcome) return 2;
+    if (!outcome->second.empty())
+      std::fprintf(stderr, "audit verify: %s\n", outcome->second.c_str());
+    return outcome->first;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "audit verify: %s\n", e.what());
+    return 2;
+  }
+}
+
 int audit_verify(const std::string& store_path, const std::string& expect_head) {
   try {
     store::StoreOptions so;
@@ -62,37 +156,19 @@ int audit_verify(const std::string& store_path, const std::string& expect_head) 
     so.read_only = true;
     auto store = store::Store::open(so, SystemClock::instance());
     const auto report = store->verify_audit();
-    if (report.whole) {
-      std::printf("audit chain whole: %llu entries\n",
-                  static_cast<unsigned long long>(report.entries));
-    } else {
-      std::printf("audit chain BROKEN at seq %llu: %s (%llu entries checked)\n",
-                  static_cast<unsigned long long>(report.first_bad_seq), report.reason.c_str(),
-                  static_cast<unsigned long long>(report.entries));
-    }
+    print_chain_report(report, "");
     // An anchor kept outside: a chain rewritten from some entry on, head included, passes the
     // walk above, but not this.
     bool anchored = true;
     if (!expect_head.empty()) {
-      const auto colon = expect_head.find(':');
       std::uint64_t seq = 0;
-      const std::string want = colon == std::string::npos ? "" : expect_head.substr(colon + 1);
-      if (colon == std::string::npos ||
-          std::from_chars(expect_head.data(), expect_head.data() + colon, seq).ec != std::errc{} ||
-          want.size() != 64) {
+      std::string want;
+      if (!parse_expect_head(expect_head, seq, want)) {
         std::fprintf(stderr, "audit verify: --expect-head must be SEQ:HASH (64 hex chars)\n");
         return 2;
       }
       const auto got = store->audit_hash_at(seq);
-      anchored = got && *got == want;
-      if (anchored) {
-        std::printf("audit head %llu matches the expected hash\n",
-                    static_cast<unsigned long long>(seq));
-      } else {
-        std::printf("audit head %llu does NOT match the expected hash: %s\n",
-                    static_cast<unsigned long long>(seq),
-                    got ? ("the log has " + *got).c_str() : "the entry is missing");
-      }
+      anchored = print_anchor(seq, got ? std::optional(*got) : std::nullopt, want);
     }
     // The log proves itself; the consent records must also agree with the log.
     const auto consents = store->verify_consents();

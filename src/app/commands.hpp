@@ -15,6 +15,9 @@ int check_config(const std::string& config_path);
 /// `audit verify`: the chain, the consent records, and with `expect_head` ("SEQ:HASH", as
 /// GET /v1/audit/head gave it earlier) that entry SEQ still has that hash. 0 good, 1 bad, 2 error.
 int audit_verify(const std::string& store_path, const std::string& expect_head = "");
+/// `smppguard audit verify --config FILE`: the cluster's audit chain in PostgreSQL (the config's
+/// cluster section). 0 whole (and anchored), 1 broken, 2 cannot tell.
+int audit_verify_cluster(const std::string& config_path, const std::string& expect_head = "");
 /// `smppguard smsc-sim [--smpp HOST:PORT] [--http HOST:PORT] [--ports-file FILE] ...`: the carrier
 /// simulator until SIGTERM/SIGINT. `flags` are the parsed "--name value" pairs; 64 on a bad flag.
 int smsc_sim(const std::map<std::string, std::string>& flags);

@@ -53,3 +53,7 @@ std::string sha256_hex(std::string_view data) {
 std::string audit_hash(const AuditEntry& entry) { return sha256_hex(canonical_audit_json(entry)); }
 
 }  // namespace smppguard::store::detail
+
+namespace smppguard::store {
+std::string audit_entry_hash(const AuditEntry& entry) { return detail::audit_hash(entry); }
+}  // namespace smppguard::store

@@ -200,6 +200,10 @@ struct ReplicatedChange {
   bool empty() const { return consents.empty() && audit.empty(); }
   bool operator==(const ReplicatedChange&) const = default;
 };
+/// The hash an audit entry must carry (docs/store.md, "Audit chain"): for checking a chain kept
+/// outside the store (cluster mode's copy in PostgreSQL).
+std::string audit_entry_hash(const AuditEntry& entry);
+
 /// The change as bytes (its body in PostgreSQL) and back; false when it does not decode.
 std::string encode_change(const ReplicatedChange& change);
 bool decode_change(std::string_view in, ReplicatedChange& change);

@@ -114,6 +114,23 @@ TEST_SUITE("cluster_nodes") {
     const auto seq = json::parse(head_a).at("seq").as_int64();
     CHECK(seq >= 7);
     CHECK(pg.psql("SELECT count(*) = max(seq) AND min(seq) = 1 FROM smppguard.audit") == "t\n");
+    // `audit verify --config` walks PostgreSQL's chain, anchored at A's head; an edited entry is
+    // named.
+    const std::string anchor =
+        std::to_string(seq) + ":" + std::string(json::parse(head_a).at("hash").as_string());
+    const auto whole = run_smppguard(
+        {"audit", "verify", "--config", a->config_path().string(), "--expect-head", anchor});
+    CHECK_MESSAGE(whole.status == 0, whole.out);
+    CHECK(whole.out.find("audit chain (PostgreSQL) whole: ") != std::string::npos);
+    CHECK(whole.out.find("matches the expected hash") != std::string::npos);
+    pg.psql(
+        "UPDATE smppguard.audit SET entry = set_byte(entry, 40, get_byte(entry, 40) # 1) "
+        "WHERE seq = 3");
+    const auto broken = run_smppguard({"audit", "verify", "--config", a->config_path().string()});
+    CHECK(broken.status == 1);
+    CHECK_MESSAGE(
+        broken.out.find("audit chain (PostgreSQL) BROKEN at seq 3: ") != std::string::npos,
+        broken.out);
     CHECK(pg.psql("SELECT msisdn, state FROM smppguard.consents WHERE owner = 'acme-alerts' "
                   "ORDER BY msisdn") == other + "|opted_out\n+" + cfg::kSubscriber + "|opted_in\n");
     // The nodes' heartbeats.
