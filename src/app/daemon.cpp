@@ -91,12 +91,18 @@ void Daemon::start() {
       static_cast<double>(store_->queued_deliveries(store::DeliveryKind::outbox)));
 
   if (cluster_) {
-    cluster_->start(*store_, [this] {
-      cluster::NodeBinds b;
-      b.esme = static_cast<int>(registry_.all().size());
-      for (const auto& link : upstreams_.links()) b.upstream += link.bound ? 1 : 0;
-      return b;
-    });
+    cluster_->start(
+        *store_,
+        [this] {
+          cluster::NodeBinds b;
+          b.esme = static_cast<int>(registry_.all().size());
+          for (const auto& link : upstreams_.links()) b.upstream += link.bound ? 1 : 0;
+          return b;
+        },
+        // A YES or STOP taken by another node: the MTs held here for that subscriber follow it.
+        [this](std::vector<std::pair<std::string, std::string>> subscribers) {
+          consent_->follow_replicated(std::move(subscribers));
+        });
   }
   listener_->start();
   http_->start();

@@ -151,9 +151,10 @@ void Link::connect_at_start() {
   publish_metrics();
 }
 
-void Link::start(store::Store& store, std::function<NodeBinds()> binds) {
+void Link::start(store::Store& store, std::function<NodeBinds()> binds, AppliedHandler applied) {
   store_ = &store;
   binds_ = std::move(binds);
+  applied_ = std::move(applied);
   tail_done_.store(false, std::memory_order_release);
   asio::co_spawn(io_, tail(), asio::detached);
 }
@@ -250,7 +251,15 @@ asio::awaitable<bool> Link::tail_once() {
   pending_age_ms_.store(page->front().age_ms, std::memory_order_release);
   std::vector<store::ReplicatedChange> changes;
   changes.reserve(page->size());
-  for (auto& e : *page) changes.push_back(std::move(e.change));
+  std::vector<std::pair<std::string, std::string>> theirs;  // changed by other nodes
+  for (auto& e : *page) {
+    if (e.node_id != node_id_) {
+      for (const auto& c : e.change.consents) {
+        if (!c.tenant) theirs.emplace_back(c.owner, c.msisdn);
+      }
+    }
+    changes.push_back(std::move(e.change));
+  }
   const auto ec = co_await async_callback<std::error_code>(
       [&](auto done) { store_->apply_replicated(std::move(changes), std::move(done)); });
   if (ec) {
@@ -261,6 +270,7 @@ asio::awaitable<bool> Link::tail_once() {
     co_await sleep_for(kRetryEvery);
     co_return false;
   }
+  if (applied_ && !theirs.empty()) applied_(std::move(theirs));
   co_return true;  // there may be more
 }
 

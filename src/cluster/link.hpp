@@ -7,7 +7,8 @@
 //              Throws StartError: exit 1 for a bad string or an unreachable server (within the
 //              connect timeout, never a hang), exit 2 when another live process holds node_id.
 //   start()  — the tail, a coroutine on the link's thread: reads the consent log after the
-//              replica's version, hands each page to Store::apply_replicated, and when there is
+//              replica's version, hands each page to Store::apply_replicated (then tells the
+//              daemon which subscribers other nodes changed: held MTs follow), and when there is
 //              nothing left (caught up) waits for a NOTIFY or 1 s; every second it writes the
 //              node's heartbeat (last_seen, lag, binds). A lost connection is reconnected (and
 //              node_id claimed again) every 250 ms; meanwhile the link is down.
@@ -79,9 +80,12 @@ class Link final : public store::ClusterGate {
                                     metrics::Metrics& metrics);
   ~Link() override;
 
+  /// The (program, msisdn) of program records another node changed, once they are applied here.
+  using AppliedHandler = std::function<void(std::vector<std::pair<std::string, std::string>>)>;
+
   /// Starts the tail into `store` (which must outlive the link or stop() first); `binds` is
-  /// called on the link's thread for each heartbeat.
-  void start(store::Store& store, std::function<NodeBinds()> binds);
+  /// called on the link's thread for each heartbeat, `applied` after each page applied.
+  void start(store::Store& store, std::function<NodeBinds()> binds, AppliedHandler applied = {});
   void stop();
 
   // ClusterGate (the store's writer thread)
@@ -123,6 +127,7 @@ class Link final : public store::ClusterGate {
   std::unique_ptr<PgConnection> tail_;
   store::Store* store_ = nullptr;
   std::function<NodeBinds()> binds_;
+  AppliedHandler applied_;
   std::chrono::steady_clock::time_point next_heartbeat_{};
   bool stopping_ = false;
   std::atomic<bool> closed_{false};  // after stop(): the gate answers cluster_unavailable at once

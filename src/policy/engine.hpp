@@ -141,9 +141,9 @@ std::string_view to_string(MtAction a);
 struct MtDecision {
   MtAction action = MtAction::forward;
   Reason reason = Reason::none;
-  std::uint32_t status = 0;   // for refuse / refuse_and_request (and the would-be refusal of
-                              // hold_for_consent)
-  TimePoint release_at{};     // for hold_for_quiet_hours
+  std::uint32_t status = 0;  // for refuse / refuse_and_request (and the would-be refusal of
+                             // hold_for_consent)
+  TimePoint release_at{};    // for hold_for_quiet_hours
 
   bool operator==(const MtDecision&) const = default;
 };
@@ -175,9 +175,9 @@ struct Actor {
 
 /// Output of the MT mutations below: what the session must send after the commit.
 struct MtMutationResult {
-  bool send_opt_in_request = false;   // confirm: a request is due (request_interval respected)
-  bool send_disclaimer = false;       // disclaimer: this MT is the first one
-  bool held = false;                  // the MT was stored as a held message
+  bool send_opt_in_request = false;  // confirm: a request is due (request_interval respected)
+  bool send_disclaimer = false;      // disclaimer: this MT is the first one
+  bool held = false;                 // the MT was stored as a held message
   std::uint64_t held_seq = 0;
   std::optional<MtDecision> redecided;  // the record changed since the fast-path read: decide again
 };
@@ -226,6 +226,18 @@ void audit_refusal(store::Batch& batch, const config::Program* program, const st
 void release_held(store::Batch& batch, const store::HeldMessage& held, const Actor& actor,
                   TimePoint now);
 
+/// Cluster mode (docs/cluster.md, "Held MTs across nodes"): a consent change committed by another
+/// node reached this replica; the MTs held here for (program, msisdn) follow it as they would have
+/// followed the change made here. Opted in: those held for consent are released (removed, audited
+/// `mt_released`, in their original order) into `release`; opted out: every held one is failed
+/// (audited `mt_refused`) into `failed`. Otherwise nothing. Reads the record inside the mutation.
+struct HeldFollowUp {
+  std::vector<store::HeldMessage> release;
+  std::vector<store::HeldMessage> failed;
+};
+HeldFollowUp follow_consent_change(store::Batch& batch, const std::string& program,
+                                   const std::string& msisdn, const Actor& actor, TimePoint now);
+
 /// A held message whose hold_ttl ran out: removes it and audits `mt_expired` (detail =
 /// proxy_id). The session then sends the account a failed (EXPIRED) receipt when it asked for one.
 void expire_held(store::Batch& batch, const store::HeldMessage& held, TimePoint now);
@@ -246,16 +258,16 @@ void audit_proxy_receipt(store::Batch& batch, const store::MessageRoute& route,
 /// One MO as the engine sees it.
 struct MoInput {
   const config::Config& config;
-  const config::Program& program;   // owner of the number the subscriber texted
-  std::string msisdn;               // the subscriber, E.164
-  std::string number;               // the number the subscriber texted (program number)
-  std::string raw_text;             // decoded UTF-8 (reassembled when multipart)
+  const config::Program& program;  // owner of the number the subscriber texted
+  std::string msisdn;              // the subscriber, E.164
+  std::string number;              // the number the subscriber texted (program number)
+  std::string raw_text;            // decoded UTF-8 (reassembled when multipart)
   NormalizedText normalized;
   KeywordMatch match;
-  std::string mo_id;                // id the proxy gave this MO (audit actor/evidence)
+  std::string mo_id;  // id the proxy gave this MO (audit actor/evidence)
   TimePoint now;
-  std::string pdu;                  // the MO as it came (encoded PDU); stored when held
-                                    // (mo_requires_consent); empty: the session keeps it itself
+  std::string pdu;  // the MO as it came (encoded PDU); stored when held
+                    // (mo_requires_consent); empty: the session keeps it itself
 };
 
 /// A message the proxy must send to the subscriber after the commit, from MoInput::number.
@@ -277,15 +289,15 @@ struct ConsentChange {
 
 /// What apply_mo() decided.
 struct MoOutcome {
-  std::string kind;                         // metric label: opt_out, opt_in, help, other, possible_opt_out
+  std::string kind;  // metric label: opt_out, opt_in, help, other, possible_opt_out
   std::optional<store::ConsentState> changed_to;  // consent change (metric) or nullopt
-  std::vector<Reply> replies;               // in order: confirmation first
-  std::vector<store::HeldMessage> release;  // held MTs to forward now, in original order
-  std::vector<store::HeldMessage> failed;   // held MTs that failed (STOP): failed receipts
-  bool forward = true;                      // forward the MO to the tenant (forward_keywords, ...)
-  bool hold_mo = false;                     // mo_requires_consent: held until YES
-  std::uint64_t held_mo_seq = 0;            // hold_mo with MoInput::pdu: its HeldMessage seq
-  std::vector<ConsentChange> changes;       // every record changed, in audit order
+  std::vector<Reply> replies;                     // in order: confirmation first
+  std::vector<store::HeldMessage> release;        // held MTs to forward now, in original order
+  std::vector<store::HeldMessage> failed;         // held MTs that failed (STOP): failed receipts
+  bool forward = true;                 // forward the MO to the tenant (forward_keywords, ...)
+  bool hold_mo = false;                // mo_requires_consent: held until YES
+  std::uint64_t held_mo_seq = 0;       // hold_mo with MoInput::pdu: its HeldMessage seq
+  std::vector<ConsentChange> changes;  // every record changed, in audit order
 };
 
 /// Applies SPEC 5's effects table inside a mutation: consent changes (STOPALL and stop_scope

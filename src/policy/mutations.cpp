@@ -276,6 +276,20 @@ void release_held(store::Batch& batch, const store::HeldMessage& held, const Act
   batch.append_audit(std::move(e));
 }
 
+HeldFollowUp follow_consent_change(store::Batch& batch, const std::string& program,
+                                   const std::string& msisdn, const Actor& actor, TimePoint now) {
+  HeldFollowUp out;
+  const auto record = read_consent(batch, program, msisdn);
+  if (!record) return out;
+  const AuditEntry base = mt_base(program, msisdn, actor);
+  if (record->state == ConsentState::opted_in) {
+    out.release = release_pending(batch, program, msisdn, base, now);
+  } else if (record->state == ConsentState::opted_out) {
+    out.failed = fail_held(batch, program, msisdn, base, now);
+  }
+  return out;
+}
+
 void expire_held(store::Batch& batch, const store::HeldMessage& held, TimePoint now) {
   batch.remove_held(held);
   AuditEntry e = audit_from(mt_base(held.program, held.msisdn, Actor{"proxy"}), "mt_expired", now);

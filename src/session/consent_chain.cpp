@@ -209,6 +209,43 @@ void ConsentServices::stop() {
   outbox_->stop();
 }
 
+void ConsentServices::follow_replicated(
+    std::vector<std::pair<std::string, std::string>> subscribers) {
+  if (stopped_) return;
+  asio::co_spawn(strand_, follow_held(std::move(subscribers)), asio::detached);
+}
+
+asio::awaitable<void> ConsentServices::follow_held(
+    std::vector<std::pair<std::string, std::string>> subscribers) {
+  const auto config = services_.runtime.load()->config;
+  const policy::Actor actor{"proxy"};
+  for (const auto& [program_id, msisdn] : subscribers) {
+    const auto* program = config->find_program(program_id);
+    if (program == nullptr) continue;
+    auto held = services_.store.held_for(program_id, msisdn);  // a cheap prefix read
+    if (!held || held->empty()) continue;
+    const auto now = services_.clock.now();
+    Staged staged;
+    const auto ec = co_await commit(
+        services_.store,
+        [&](store::Batch& b) {
+          auto follow = policy::follow_consent_change(b, program_id, msisdn, actor, now);
+          policy::MoOutcome outcome;
+          outcome.release = std::move(follow.release);
+          outcome.failed = std::move(follow.failed);
+          staged = stage_follow_up(b, *config, *program, "", msisdn, outcome);
+        },
+        true);
+    if (ec) {
+      // Still held: the sweeper's expiry or the next change for this subscriber takes them.
+      services_.metrics.store_error("follow_replicated");
+      SG_LOG(warn, "held_follow_failed").kv("program", program_id).kv("error", ec.message());
+      continue;
+    }
+    after_staged(staged);
+  }
+}
+
 void ConsentServices::stage_failed_receipt(store::Batch& batch, const store::HeldMessage& held,
                                            std::string_view stat, std::uint32_t error,
                                            Staged& staged) {

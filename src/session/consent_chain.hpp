@@ -59,6 +59,11 @@ class ConsentServices {
   Staged stage_follow_up(store::Batch& batch, const config::Config& config,
                          const config::Program& program, const std::string& number,
                          const std::string& msisdn, const policy::MoOutcome& outcome);
+  /// Cluster mode (docs/cluster.md): consent changes of these (program, msisdn) were committed
+  /// by another node and are now in this replica; the MTs held here for them follow (released by
+  /// an opt-in, in their original order; failed by an opt-out), each subscriber in one synced
+  /// mutation. Any thread; the work runs on the sweeper's strand.
+  void follow_replicated(std::vector<std::pair<std::string, std::string>> subscribers);
   /// A held MT's failure receipt (stat, error) for its account, when it asked for one.
   void stage_failed_receipt(store::Batch& batch, const store::HeldMessage& held,
                             std::string_view stat, std::uint32_t error, Staged& staged);
@@ -85,6 +90,7 @@ class ConsentServices {
   asio::awaitable<void> fail_held(const store::HeldMessage& held, std::string_view stat,
                                   std::uint32_t error);
   asio::awaitable<void> sweep_loop(std::chrono::milliseconds interval);
+  asio::awaitable<void> follow_held(std::vector<std::pair<std::string, std::string>> subscribers);
   asio::awaitable<void> sweep_once();
   Services& services_;
   Outbound outbound_;

@@ -2,7 +2,8 @@
 // sharing one real PostgreSQL 15 (tests/e2e/pg_server.hpp), driven over SMPP and HTTP.
 //   cluster_nodes — a STOP taken by one node refuses the next MT on another; an API opt-in on
 //                   one node lets MTs pass on another; both replicas hold the same audit chain,
-//                   and PostgreSQL holds it too; a node that was down catches up at start.
+//                   and PostgreSQL holds it too; a YES or STOP on one node releases or fails
+//                   the MTs held on another; a node that was down catches up at start.
 //                   GET /v1/cluster and ctl cluster show the nodes, a dead one as down.
 //   cluster_catch_up — a new empty node replays 100,000 imported records, refusing MTs and
 //                   answering /readyz 503 until it has them all.
@@ -141,6 +142,64 @@ TEST_SUITE("cluster_nodes") {
                      "interval '5 seconds' ORDER BY node_id") == "gw1|up\ngw2|up\n";
         },
         5s));
+  }
+
+  TEST_CASE("a YES on node B releases the MTs held on node A, in their original order") {
+    PgServer pg;
+    auto a = node(pg, "gw1");
+    auto b = node(pg, "gw2");
+    // acme-promo (confirm mode): MTs to a subscriber without consent are held on A, which asks.
+    auto tx = a->bind(cmd::kBindTransmitter);
+    for (const char* text : {"first held", "second held"}) {
+      CHECK(tx->request(make_submit(kPromoNumber, cfg::kSubscriber, text, 1)).status() ==
+            st::kEsmeRok);
+    }
+    REQUIRE(eventually(
+        [&] {
+          const auto m = a->sim().messages("submit_sm");
+          return m.size() == 1 && json_string(m[0], "text").find("Reply YES") != std::string::npos;
+        },
+        5s));
+    REQUIRE(eventually(
+        [&] {
+          return get(*b, "/v1/consents/acme-promo/%2B" + std::string(cfg::kSubscriber)).status ==
+                 200;
+        },
+        2s));
+    // The subscriber answers through B's carrier.
+    CHECK(consent::mo(b->sim(), cfg::kSubscriber, kPromoNumber, "YES") == st::kEsmeRok);
+    // A sends the held MTs, in their original order (B had none to send).
+    std::vector<std::string> texts;
+    CHECK(eventually(
+        [&] {
+          texts.clear();
+          for (const auto& m : a->sim().messages("submit_sm"))
+            texts.push_back(json_string(m, "text"));
+          return texts.size() >= 3;
+        },
+        5s));
+    REQUIRE(texts.size() == 3);
+    CHECK(texts[1] == "first held");
+    CHECK(texts[2] == "second held");
+    CHECK(a->metric("smppguard_queue_depth", {{"queue", "held_mt"}}) == 0.0);
+    for (const auto& m : b->sim().messages("submit_sm")) {
+      CHECK(json_string(m, "text").find("held") == std::string::npos);
+    }
+
+    // A STOP on B fails what A holds for another subscriber (its REJECTD receipt is A's).
+    const std::string other = "15550300002";
+    CHECK(tx->request(make_submit(kPromoNumber, other, "third held", 1)).status() == st::kEsmeRok);
+    REQUIRE(eventually([&] { return get(*b, "/v1/consents/acme-promo/%2B" + other).status == 200; },
+                       2s));
+    CHECK(consent::mo(b->sim(), other, kPromoNumber, "STOP") == st::kEsmeRok);
+    CHECK(eventually(
+        [&] {
+          return a->metric("smppguard_queue_depth", {{"queue", "held_mt"}}) == 0.0;
+        },
+        5s));
+    for (const auto& m : a->sim().messages("submit_sm")) {
+      CHECK(json_string(m, "text") != "third held");
+    }
   }
 
   TEST_CASE("GET /v1/cluster and ctl cluster show every node, its lag and binds, and the primary") {
