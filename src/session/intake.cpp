@@ -82,7 +82,12 @@ asio::awaitable<std::uint32_t> Intake::handle_receipt(const config::Upstream& up
     SG_LOG(warn, "receipt_unmatched")
         .kv("upstream", upstream.name)
         .kv("id", ids.empty() ? std::string("none") : ids.front());
-    co_return st::kEsmeRok;  // nothing can route it; keeping it would not help
+    // Cluster mode: the MT may have gone out through another node, whose routes this node does
+    // not hold (not yet resolved through the cluster, docs/cluster.md): ESME_RMSGQFUL so that the
+    // carrier sends it again, perhaps over that node's bind (SPEC section 9). Alone, nothing can
+    // route it; keeping it would not help.
+    if (services_.runtime.load()->config->cluster) co_return st::kEsmeRmsgqful;
+    co_return st::kEsmeRok;
   }
   if (route->account.empty()) {
     // A receipt for the proxy's own message (confirmation, HELP answer, ...): consumed here.

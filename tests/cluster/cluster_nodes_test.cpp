@@ -202,6 +202,48 @@ TEST_SUITE("cluster_nodes") {
     }
   }
 
+  TEST_CASE("a receipt that reaches the node without its route is answered 0x14 and resent") {
+    PgServer pg;
+    // One carrier for both nodes; it sends each receipt to its binds in turn, and only when
+    // asked (POST /receipt).
+    HarnessOptions with_sim;
+    with_sim.sim_args = {"--receipt-delay", "1h"};
+    auto a = node(pg, "gw1", std::move(with_sim));
+    HarnessOptions shared;
+    shared.simulator = false;
+    shared.upstream_port = a->sim().smpp_port();
+    auto b = node(pg, "gw2", std::move(shared));
+    REQUIRE(b->wait_readyz(200));
+    REQUIRE(put_consent(*a, "acme-alerts", "%2B" + std::string(cfg::kSubscriber),
+                        consent_body("opted_in"))
+                .status == 201);
+    auto rx = a->bind(cmd::kBindTransceiver);
+    CHECK(
+        rx->request(make_submit(cfg::kAcmeNumber, cfg::kSubscriber, "with receipts", 1)).status() ==
+        st::kEsmeRok);
+    REQUIRE(eventually([&] { return a->sim().messages("submit_sm").size() == 1; }, 5s));
+    const auto carrier_id = json_string(a->sim().messages("submit_sm")[0], "message_id");
+    // Like a carrier: send it until it is taken. Twice (two receipts of the message): after one
+    // taken by A the next goes to B first, which does not know the message.
+    std::vector<std::int64_t> answers;
+    for (int receipt = 0; receipt < 2; ++receipt) {
+      for (int attempt = 0; attempt < 6; ++attempt) {
+        const auto r = a->sim().post_receipt(carrier_id);
+        REQUIRE_MESSAGE(r.status == 200, r.body);
+        answers.push_back(json_int(json::parse(r.body).as_object(), "status"));
+        if (answers.back() == 0) break;
+      }
+    }
+    CHECK(std::count(answers.begin(), answers.end(), 0) == 2);
+    CHECK(std::count(answers.begin(), answers.end(), st::kEsmeRmsgqful) >= 1);
+    CHECK(answers.size() == 2 + static_cast<std::size_t>(
+                                    std::count(answers.begin(), answers.end(), st::kEsmeRmsgqful)));
+    // Both reach the account, under the id A gave it.
+    int receipts = 0;
+    while (auto f = rx->receive_deliver(0, 3s)) receipts += consent::is_receipt(*f) ? 1 : 0;
+    CHECK(receipts == 2);
+  }
+
   TEST_CASE("GET /v1/cluster and ctl cluster show every node, its lag and binds, and the primary") {
     PgServer pg;
     auto a = node(pg, "gw1");

@@ -271,7 +271,8 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
     sim_ = std::make_unique<Simulator>(dir_.path(), options_.sim_args);
     options_.config.upstream_port = sim_->smpp_port();
   } else {
-    options_.config.upstream_port = free_loopback_port();
+    options_.config.upstream_port =
+        options_.upstream_port != 0 ? options_.upstream_port : free_loopback_port();
   }
   if (options_.config.store_path.empty()) {
     options_.config.store_path = (dir_.path() / "store").string();

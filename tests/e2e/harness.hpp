@@ -214,7 +214,8 @@ class DaemonProcess {
 };
 
 struct HarnessOptions {
-  bool simulator = true;              // false: the upstream points at a closed port
+  bool simulator = true;              // false: the upstream points at upstream_port
+  std::uint16_t upstream_port = 0;    // without the simulator: another's carrier; 0 = a closed port
   std::vector<std::string> sim_args;  // extra smsc-sim arguments
   bool wait_ready = true;             // wait for /readyz 200 (needs the simulator)
   ConfigSpec config;
