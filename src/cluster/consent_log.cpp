@@ -12,10 +12,14 @@ namespace json = boost::json;
 
 namespace {
 
+// Versions after $1: at most $2 of them, and no more than $3 bytes of bodies (the first always).
 std::string select_after(const std::string& schema) {
   return with_schema(
       "SELECT version, (extract(epoch FROM clock_timestamp() - at) * 1000)::bigint, node_id, "
-      "body FROM {s}.consent_log WHERE version > $1 ORDER BY version LIMIT $2",
+      "body FROM (SELECT version, at, node_id, body, "
+      "sum(octet_length(body)) OVER (ORDER BY version) AS upto FROM {s}.consent_log "
+      "WHERE version > $1 ORDER BY version LIMIT $2) page "
+      "WHERE upto - octet_length(body) < $3 ORDER BY version",
       schema);
 }
 
@@ -25,7 +29,7 @@ std::string hex(std::string_view bytes) { return bytea_hex(bytes).substr(2); }
 }  // namespace
 
 std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t applied,
-                                       std::size_t limit) {
+                                       std::size_t limit, std::size_t max_bytes) {
   return {
       {"BEGIN"},
       // The server gives up the wait itself (before the caller's deadline), so that a writer
@@ -33,7 +37,8 @@ std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t 
       {"SET LOCAL lock_timeout = '4s'"},
       {std::string("SELECT pg_advisory_xact_lock(") + kLockClass + ", 0)", {schema}},
       {with_schema("SELECT coalesce(max(version), 0) FROM {s}.consent_log", schema)},
-      {select_after(schema), {std::to_string(applied), std::to_string(limit + 1)}},
+      {select_after(schema),
+       {std::to_string(applied), std::to_string(limit), std::to_string(max_bytes)}},
   };
 }
 
@@ -125,8 +130,10 @@ std::vector<LogEntry> parse_log_rows(const PgRows& rows) {
 
 asio::awaitable<Result<std::vector<LogEntry>>> read_log(PgConnection& pg, const std::string& schema,
                                                         std::uint64_t after, std::size_t limit,
-                                                        std::chrono::milliseconds timeout) {
-  std::vector<PgValue> params = {std::to_string(after), std::to_string(limit)};
+                                                        std::chrono::milliseconds timeout,
+                                                        std::size_t max_bytes) {
+  std::vector<PgValue> params = {std::to_string(after), std::to_string(limit),
+                                 std::to_string(max_bytes)};
   auto rows = co_await pg.query(select_after(schema), std::move(params), timeout);
   if (!rows) co_return rows.error();
   co_return parse_log_rows(*rows);

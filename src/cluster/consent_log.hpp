@@ -28,11 +28,16 @@ struct LogEntry {
   store::ReplicatedChange change;
 };
 
+/// How much of the log one read takes at most (bodies; the first version always): what a
+/// catching-up replica holds in memory and writes in one RocksDB batch.
+inline constexpr std::size_t kPageBytes = 16u << 20;
+
 /// The start of a writing transaction: BEGIN, the write lock (waited for at most 4 s), the log's
-/// newest version (second to last result), then up to `limit` + 1 versions after `applied` (the
-/// last result; more than `limit` rows: the caller is too far behind to write).
+/// newest version (second to last result), then the versions after `applied`, at most `limit` and
+/// `max_bytes` (the last result; when it does not reach the newest version, the caller is too far
+/// behind to write).
 std::vector<PgStatement> lock_and_read(const std::string& schema, std::uint64_t applied,
-                                       std::size_t limit);
+                                       std::size_t limit, std::size_t max_bytes = kPageBytes);
 /// What commits `change` as its version: the log row, its consent and audit rows and the
 /// wake-up of the tailing nodes, then COMMIT. Only inside a transaction begun by lock_and_read.
 std::vector<PgStatement> append_and_commit(const std::string& schema, const std::string& node_id,
@@ -45,10 +50,12 @@ PgStatement listen_log(const std::string& schema);
 /// std::invalid_argument on a body that does not decode.
 std::vector<LogEntry> parse_log_rows(const PgRows& rows);
 
-/// Reads up to `limit` versions after `after` (no lock needed: see the top of this file).
+/// Reads up to `limit` versions after `after`, and no more than `max_bytes` of bodies (the first
+/// always): no lock needed, see the top of this file.
 asio::awaitable<Result<std::vector<LogEntry>>> read_log(PgConnection& pg, const std::string& schema,
                                                         std::uint64_t after, std::size_t limit,
-                                                        std::chrono::milliseconds timeout);
+                                                        std::chrono::milliseconds timeout,
+                                                        std::size_t max_bytes = kPageBytes);
 
 /// The newest version in the log (0 when it is empty).
 asio::awaitable<Result<std::uint64_t>> log_head(PgConnection& pg, const std::string& schema,

@@ -23,7 +23,8 @@ constexpr auto kRetryEvery =
     250ms;  // reconnects: short, so that a replica is back soon after an outage
 constexpr auto kHeartbeatEvery = 1s;
 constexpr std::size_t kPage = 500;  // versions per tail read
-// A writer further behind than this does not write: its replica is catching up (the tail).
+// A writer further behind than this (or than kPageBytes of log) does not write: its replica is
+// catching up (the tail).
 constexpr std::size_t kMaxInlineCatchUp = 1000;
 // A node not seen for this long is down and its lag unknown (SPEC section 9).
 constexpr std::int64_t kDownAfterMs = 10000;
@@ -354,9 +355,13 @@ Result<std::vector<store::ReplicatedChange>> Link::begin(std::uint64_t applied) 
       (void)co_await writer_->run(std::move(rollback), kStatementTimeout);
       co_return make_error_code(store::StoreErrc::diverged);
     }
-    if (r->back().size() > kMaxInlineCatchUp) {
+    const auto& missing = r->back();
+    const auto reached = missing.empty()
+                             ? applied
+                             : static_cast<std::uint64_t>(missing.int64(missing.size() - 1, 0));
+    if (reached != head) {
       (void)co_await writer_->run(std::move(rollback), kStatementTimeout);
-      co_return unavailable;  // far behind: the tail catches up first
+      co_return unavailable;  // far behind (more than one page): the tail catches up first
     }
     std::vector<store::ReplicatedChange> changes;
     bool unreadable = false;

@@ -359,6 +359,37 @@ TEST_SUITE("consent_log") {
           "acme-alerts|+15550000001|opted_out|1\nacme-alerts|+15550000002|opted_out|2\n");
   }
 
+  TEST_CASE("a read takes at most its byte budget of the log, and always one version") {
+    e2e::PgServer pg;
+    auto w = connect(pg);
+    REQUIRE(w->block(migrate(w->conn(), "smppguard", 10s)).has_value());
+    for (std::uint64_t v = 1; v <= 3; ++v) {
+      REQUIRE(w->run(lock_and_read("smppguard", v - 1, 10)).has_value());
+      REQUIRE(w->run(append_and_commit("smppguard", "gw1",
+                                       change(v, "+1555000000" + std::to_string(v))))
+                  .has_value());
+    }
+    const auto read = [&](std::uint64_t after, std::size_t max_bytes) {
+      auto page = w->block(read_log(w->conn(), "smppguard", after, 100, 5s, max_bytes));
+      REQUIRE(page.has_value());
+      std::vector<std::uint64_t> versions;
+      for (const auto& e : *page) versions.push_back(e.version);
+      return versions;
+    };
+    CHECK(read(0, 1) == std::vector<std::uint64_t>{1});  // one version even over the budget
+    CHECK(read(1, 1) == std::vector<std::uint64_t>{2});
+    CHECK(read(0, 1 << 20) == std::vector<std::uint64_t>{1, 2, 3});
+    const auto body = std::stoul(
+        pg.psql("SELECT octet_length(body) FROM smppguard.consent_log WHERE version = 1"));
+    CHECK(read(0, body + 1) == std::vector<std::uint64_t>{1, 2});
+    // A writer whose missing versions exceed its budget is told it is behind, not given a part.
+    auto behind = w->run(lock_and_read("smppguard", 0, 10, 1));
+    REQUIRE(behind.has_value());
+    CHECK(behind->back().size() == 1);
+    CHECK((*behind)[behind->size() - 2].text(0, 0) == "3");
+    REQUIRE(w->query("ROLLBACK").has_value());
+  }
+
   TEST_CASE("a second writer waits at the lock while the first holds it open") {
     e2e::PgServer pg;
     auto a = connect(pg);
