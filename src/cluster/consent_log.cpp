@@ -139,14 +139,4 @@ asio::awaitable<Result<std::vector<LogEntry>>> read_log(PgConnection& pg, const 
   co_return parse_log_rows(*rows);
 }
 
-asio::awaitable<Result<std::uint64_t>> log_head(PgConnection& pg, const std::string& schema,
-                                                std::chrono::milliseconds timeout) {
-  std::vector<PgValue> none;
-  auto rows = co_await pg.query(
-      with_schema("SELECT coalesce(max(version), 0) FROM {s}.consent_log", schema), std::move(none),
-      timeout);
-  if (!rows) co_return rows.error();
-  co_return static_cast<std::uint64_t>(rows->int64(0, 0));
-}
-
 }  // namespace smppguard::cluster

@@ -57,8 +57,4 @@ asio::awaitable<Result<std::vector<LogEntry>>> read_log(PgConnection& pg, const 
                                                         std::chrono::milliseconds timeout,
                                                         std::size_t max_bytes = kPageBytes);
 
-/// The newest version in the log (0 when it is empty).
-asio::awaitable<Result<std::uint64_t>> log_head(PgConnection& pg, const std::string& schema,
-                                                std::chrono::milliseconds timeout);
-
 }  // namespace smppguard::cluster

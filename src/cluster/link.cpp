@@ -111,30 +111,8 @@ void Link::connect_at_start() {
       co_return std::pair{1, "cluster: cannot create or migrate schema " + config_.schema + ": " +
                                  describe(**writer, migrated.error())};
     }
-    auto tail = co_await PgConnection::connect(ex, config_.postgres, kConnectTimeout, &error);
-    if (!tail) co_return std::pair{1, "cluster: cannot connect to PostgreSQL: " + error.message};
-    if (const auto ec = co_await prepare_session(**tail)) {
-      co_return std::pair{1, "cluster: cannot set up the session: " + describe(**tail, ec)};
-    }
-    auto claimed = co_await claim_node(**tail, config_.schema, node_id_, kStatementTimeout);
-    if (!claimed) {
-      co_return std::pair{1, "cluster: cannot claim node_id " + node_id_ + ": " +
-                                 describe(**tail, claimed.error())};
-    }
-    if (!*claimed) {
-      co_return std::pair{2, "cluster: node_id " + node_id_ +
-                                 " is held by another live smppguard process (each node needs "
-                                 "its own node_id)"};
-    }
-    std::vector<PgValue> none;
-    auto listening =
-        co_await (*tail)->query(listen_log(config_.schema).sql, std::move(none), kStatementTimeout);
-    if (!listening) {
-      co_return std::pair{1, "cluster: LISTEN failed: " + describe(**tail, listening.error())};
-    }
-    {
-      std::lock_guard lock(primary_mu_);
-      primary_ = (*writer)->server();
+    if (auto tail = co_await open_tail(kConnectTimeout); tail.code != TailOpen::ok) {
+      co_return std::pair{tail.code == TailOpen::claim_held ? 2 : 1, "cluster: " + tail.why};
     }
     SG_LOG(info, "cluster_connected")
         .kv("node_id", node_id_)
@@ -143,8 +121,6 @@ void Link::connect_at_start() {
         .kv("schema_version_from", migrated->from)
         .kv("schema_version", migrated->to);
     writer_ = std::move(*writer);
-    tail_ = std::move(*tail);
-    up_.store(true, std::memory_order_release);
     co_return std::pair{0, std::string()};
   };
   auto [code, message] = run_here(start());
@@ -200,28 +176,50 @@ asio::awaitable<void> Link::tail() {
   tail_done_.store(true, std::memory_order_release);
 }
 
-asio::awaitable<bool> Link::tail_connect() {
+asio::awaitable<Link::TailOpen> Link::open_tail(std::chrono::milliseconds connect_timeout) {
   const auto ex = co_await asio::this_coro::executor;
   PgError error;
-  auto pg = co_await PgConnection::connect(ex, config_.postgres, kReconnectTimeout, &error);
-  if (!pg || co_await prepare_session(**pg)) co_return false;
+  auto pg = co_await PgConnection::connect(ex, config_.postgres, connect_timeout, &error);
+  if (!pg) {
+    co_return TailOpen{TailOpen::failed,
+                       "cannot connect to PostgreSQL: " +
+                           (error.message.empty() ? pg.error().message() : error.message)};
+  }
+  if (const auto ec = co_await prepare_session(**pg)) {
+    co_return TailOpen{TailOpen::failed, "cannot set up the session: " + describe(**pg, ec)};
+  }
   auto claimed = co_await claim_node(**pg, config_.schema, node_id_, kStatementTimeout);
-  if (!claimed || !*claimed) {
-    SG_LOG(error, "cluster_claim_failed")
-        .kv("node_id", node_id_)
-        .kv("reason", claimed ? "held by another live process" : describe(**pg, claimed.error()));
-    co_return false;
+  if (!claimed) {
+    co_return TailOpen{TailOpen::claim_failed,
+                       "cannot claim node_id " + node_id_ + ": " + describe(**pg, claimed.error())};
+  }
+  if (!*claimed) {
+    co_return TailOpen{TailOpen::claim_held,
+                       "node_id " + node_id_ +
+                           " is held by another live smppguard process (each node needs its "
+                           "own node_id)"};
   }
   std::vector<PgValue> none;
   auto listening =
       co_await (*pg)->query(listen_log(config_.schema).sql, std::move(none), kStatementTimeout);
-  if (!listening) co_return false;
+  if (!listening) {
+    co_return TailOpen{TailOpen::failed, "LISTEN failed: " + describe(**pg, listening.error())};
+  }
   {
     std::lock_guard lock(primary_mu_);
     primary_ = (*pg)->server();
   }
   tail_ = std::move(*pg);
   up_.store(true, std::memory_order_release);
+  co_return TailOpen{TailOpen::ok, ""};
+}
+
+asio::awaitable<bool> Link::tail_connect() {
+  const auto opened = co_await open_tail(kReconnectTimeout);
+  if (opened.code == TailOpen::claim_held || opened.code == TailOpen::claim_failed) {
+    SG_LOG(error, "cluster_claim_failed").kv("node_id", node_id_).kv("reason", opened.why);
+  }
+  if (opened.code != TailOpen::ok) co_return false;
   SG_LOG(info, "cluster_link_up").kv("node_id", node_id_).kv("primary", tail_->server());
   co_return true;
 }

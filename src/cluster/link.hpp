@@ -105,6 +105,13 @@ class Link final : public store::ClusterGate {
   Link(const config::ClusterConfig& config, std::string node_id, metrics::Metrics& metrics);
   void connect_at_start();
   asio::awaitable<void> tail();
+  /// Connects the tail connection, claims node_id on it and LISTENs (tail_, primary_, up_ set
+  /// when it worked). Shared by the start and every reconnect.
+  struct TailOpen {
+    enum Code { ok, failed, claim_failed, claim_held } code = ok;
+    std::string why;
+  };
+  asio::awaitable<TailOpen> open_tail(std::chrono::milliseconds connect_timeout);
   asio::awaitable<bool> tail_connect();
   asio::awaitable<bool> tail_once();
   asio::awaitable<void> heartbeat_if_due();

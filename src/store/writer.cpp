@@ -100,8 +100,7 @@ class BatchImpl final : public Batch {
       encode_consent(key, c.record, value);
       put(Cf::consent, key, value);
     }
-    chain_.cluster_version = change.version;
-    put_counter(kMetaClusterVersion, change.version);
+    set_cluster_version(change.version);
   }
   /// The version a local group committed in the cluster.
   void set_cluster_version(std::uint64_t version) {
